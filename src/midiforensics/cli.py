@@ -1,0 +1,180 @@
+"""The ``mf`` command."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from . import __version__
+
+app = typer.Typer(
+    name="mf",
+    help=(
+        "Recover playable music from damaged text: base64 or hex MIDI, MusicXML and ABC in "
+        "transcripts, pasted blobs and chat exports."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+EXIT_FOUND, EXIT_NOTHING, EXIT_USAGE = 0, 1, 2
+
+
+class InputError(Exception):
+    """A bad path or unreadable input: one line to stderr, exit 2."""
+
+
+def _err(msg: str) -> None:
+    sys.stderr.write(f"mf: error: {msg}\n")
+
+
+def _read(arg: str) -> tuple[str, bytes]:
+    if arg == "-":
+        return "stdin", sys.stdin.buffer.read()
+    p = Path(arg)
+    if not p.exists():
+        raise InputError(f"no such file: {arg}")
+    if p.is_dir():
+        raise InputError(f"{arg} is a directory; give the files in it")
+    try:
+        return arg, p.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read {arg}: {exc.strerror or exc}") from exc
+
+
+def _default_out(name: str) -> Path:
+    stem = Path(name).stem if name != "stdin" else "stdin"
+    from .write import safe_name
+
+    return Path.cwd() / f"{safe_name(stem)}-recovered"
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"mf {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Recover playable music from damaged text."""
+
+
+InputsArg = Annotated[
+    list[str],
+    typer.Argument(
+        help="Files to read (text or binary); '-' reads standard input.", show_default=False
+    ),
+]
+
+
+@app.command()
+def decode(
+    inputs: InputsArg,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            "-o",
+            help="Output folder (default: NAME-recovered in the current folder). Existing files are never overwritten.",
+        ),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the report as JSON on stdout.")
+    ] = False,
+) -> None:
+    """Find, decode, repair and write every piece of music in the inputs.
+
+    Writes .mid for every playable piece (.musicxml too for scores), .txt for prose, .bin for
+    other binary, and report.json. Exit 0 when a playable piece was recovered, 1 when nothing
+    musical was found, 2 for usage or input errors.
+    """
+    raise typer.Exit(_process(inputs, out, as_json, write=True))
+
+
+@app.command()
+def scan(
+    inputs: InputsArg,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the report as JSON on stdout.")
+    ] = False,
+) -> None:
+    """Find and classify encoded music without repairing or writing anything (fast)."""
+    raise typer.Exit(_process(inputs, None, as_json, write=False))
+
+
+def _process(inputs: list[str], out: Path | None, as_json: bool, write: bool) -> int:
+    from .pipeline import run
+    from .render.json import to_dict
+    from .render.rich import RichRenderer, make_console
+
+    if inputs.count("-") > 1:
+        _err("standard input can be read only once")
+        return EXIT_USAGE
+    console = make_console(file=sys.stderr if as_json else None)
+    found = False
+    docs = []
+    for arg in inputs:
+        try:
+            name, data = _read(arg)
+        except InputError as exc:
+            _err(str(exc))
+            return EXIT_USAGE
+        out_dir: str | None = None
+        if write:
+            if out is None:
+                target = _default_out(name)
+            elif len(inputs) > 1:
+                from .write import safe_name
+
+                target = out / safe_name(Path(name).stem)
+            else:
+                target = out
+            if target.exists() and not target.is_dir():
+                _err(f"output {target} exists and is not a folder")
+                return EXIT_USAGE
+            out_dir = str(target)
+        report = run(data, out_dir=out_dir, name=name, repair=write)
+        found = found or report.pieces > 0 or (not write and _music_seen(report))
+        if as_json:
+            docs.append(to_dict(report))
+        else:
+            RichRenderer().render(report, console)
+    if as_json:
+        import json
+
+        doc = docs[0] if len(docs) == 1 else {"schema": "midiforensics.reports", "reports": docs}
+        sys.stdout.write(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
+    return EXIT_FOUND if found else EXIT_NOTHING
+
+
+def _music_seen(report: object) -> bool:
+    segs = getattr(report, "segments", ())
+    spans = getattr(report, "spans", ())
+    return any(s.kind in ("midi", "mxl") for s in segs) or any(
+        s.encoding in ("musicxml", "abc") for s in spans
+    )
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        _err("interrupted")
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,401 @@
+"""locate -> decode -> classify/split -> repair -> write -> report.
+
+A decoded payload that is text goes through the same steps again (bounded depth), so base64
+of prose holding MusicXML, or base64 of base64, is found like anything at the top.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any
+
+from . import classify
+from .formats.base import MusicResult
+from .locate import LineIndex, Run, find_base64, find_bytes_literals, find_hex
+from .models import Artifact, Blob, Problem, Repair, Report, Segment, Span
+from .write import Writer
+
+MAX_DEPTH = 4  # text inside a payload inside a payload ... at most this deep
+MAX_DECODED = 256 * 1024 * 1024  # bytes decoded from one input, all blobs together
+MAX_INFLATE = 64 * 1024 * 1024  # one gzip member
+BIN_MIN = 64  # smaller unknown payloads are reported, not written
+_ENC_LABEL = {"base64": "b64", "hex": "hex", "bytes-literal": "bytes"}
+_BINARY_MAGIC = (b"MThd", b"MTrk", b"RIFF", b"PK\x03\x04", b"\x1f\x8b", b"\x89PNG")
+
+
+@dataclass
+class _Text:
+    """A text being searched: the input itself, or a decoded payload."""
+
+    text: str
+    index: LineIndex
+    chain: str  # how we got here; "" for the input
+    label: str  # file-name prefix for what is found in it
+    depth: int
+
+    def where(self, offset: int) -> str:
+        here = self.index.where(offset)
+        return f"{self.chain} -> text {here}" if self.chain else here
+
+
+class _Run:
+    def __init__(self, name: str, out_dir: str | None, repair: bool = True) -> None:
+        self.name = name
+        self.repair = repair
+        self.writer = Writer(out_dir) if out_dir else None
+        self.spans: list[Span] = []
+        self.blobs: list[Blob] = []
+        self.segments: list[Segment] = []
+        self.artifacts: list[Artifact] = []
+        self.problems: list[Problem] = []
+        self.seen: dict[bytes, str] = {}
+        self.piece = 0
+        self.decoded = 0
+
+    # --- writing -----------------------------------------------------------------------
+
+    def _write(self, name: str, data: bytes) -> str:
+        if self.writer is None:
+            return ""
+        return str(self.writer.write(name, data))
+
+    def music(
+        self, res: MusicResult, kind: str, label: str, chain: str, where: Callable[[int], str]
+    ) -> None:
+        """Write one repaired piece (.mid, and .musicxml / .abc for scores)."""
+        repairs = tuple(replace(r, where=r.where or where(r.offset or 0)) for r in res.repairs)
+        if res.notes <= 0 and res.musicxml is None:
+            self.problems.append(Problem(chain, f"{kind}: no notes could be recovered"))
+            return
+        self.piece += 1
+        base = f"{self.piece:02d}-{label}-{kind}"
+        source = f"{chain} -> {kind}" + (f" ({len(repairs)} repairs)" if repairs else "")
+        common: dict[str, Any] = {
+            "notes": res.notes,
+            "tracks": res.tracks,
+            "seconds": round(res.seconds, 3),
+            "tempo_bpm": res.tempo_bpm,
+            "verdict": res.verdict,
+            "confidence": round(res.confidence, 3),
+            "piece": self.piece,
+        }
+        if res.musicxml is not None:
+            path = self._write(base + ".musicxml", res.musicxml.encode("utf-8"))
+            self.artifacts.append(
+                Artifact(path=path, kind="musicxml", source=source, repairs=repairs, **common)
+            )
+        if kind == "abc" and res.source_text:
+            path = self._write(base + ".abc", res.source_text.encode("utf-8"))
+            self.artifacts.append(Artifact(path=path, kind="abc", source=source, **common))
+        if res.notes > 0:
+            path = self._write(base + ".mid", res.midi)
+            self.artifacts.append(
+                Artifact(
+                    path=path,
+                    kind="midi",
+                    source=source,
+                    repairs=() if res.musicxml is not None else repairs,
+                    **common,
+                )
+            )
+
+    def other(self, name: str, data: bytes, kind: str, source: str) -> None:
+        path = self._write(name, data)
+        self.artifacts.append(Artifact(path=path, kind=kind, source=source))
+
+    # --- text --------------------------------------------------------------------------
+
+    def text(self, ctx: _Text) -> None:
+        from .formats.abc import find_abc, repair_abc
+        from .formats.musicxml import find_musicxml, repair_musicxml
+
+        taken: list[tuple[int, int]] = []
+        for s, e in self._safe(ctx.where(0), find_musicxml, ctx.text) or []:
+            line = ctx.index.linecol(s)[0]
+            self.spans.append(self._span(ctx, s, e, "musicxml"))
+            taken.append((s, e))
+            if not self.repair:
+                continue
+            res = self._safe(ctx.where(s), repair_musicxml, ctx.text[s:e])
+            if res is not None:
+                self.music(res, "musicxml", f"{ctx.label}xml-L{line}", ctx.where(s), _shift(ctx, s))
+        for (s, e), tune in self._safe(ctx.where(0), find_abc, ctx.text) or []:
+            if _overlaps(s, e, taken):
+                continue
+            line = ctx.index.linecol(s)[0]
+            self.spans.append(self._span(ctx, s, e, "abc"))
+            taken.append((s, e))
+            if not self.repair:
+                continue
+            res = self._safe(ctx.where(s), repair_abc, tune)
+            if res is not None:
+                self.music(res, "abc", f"{ctx.label}abc-L{line}", ctx.where(s), _shift(ctx, s))
+        runs = find_hex(ctx.text) + find_bytes_literals(ctx.text)
+        runs += find_base64(ctx.text)
+        for run in sorted(runs, key=lambda r: (r.start, -(r.end - r.start))):
+            if _overlaps(run.start, run.end, taken):
+                continue
+            taken.append((run.start, run.end))
+            self.encoded(ctx, run)
+
+    def _span(self, ctx: _Text, s: int, e: int, encoding: str, truncated: bool = False) -> Span:
+        line, col = ctx.index.linecol(s)
+        return Span(s, e, line, col, encoding, truncated=truncated)
+
+    def encoded(self, ctx: _Text, run: Run) -> None:
+        span = self._span(ctx, run.start, run.end, run.encoding, run.truncated)
+        self.spans.append(span)
+        where = ctx.where(run.start)
+        repairs: list[Repair] = []
+        lost: tuple[tuple[int, int], ...] = ()
+        if run.encoding == "base64":
+            from .decode import decode_base64
+
+            dec = self._safe(where, decode_base64, run.payload)
+            if dec is None:
+                return
+            data = dec.data
+            lost = tuple(dec.lost)
+            repairs = [
+                replace(r, where=ctx.where(run.text_offset(r.offset or 0))) for r in dec.repairs
+            ]
+        else:
+            data = run.data or b""
+        if run.truncated:
+            repairs.append(
+                Repair(
+                    stage="locate",
+                    kind="truncated",
+                    reason="the run ends with an ellipsis: the rest was cut off; decoded what is there",
+                    offset=run.end,
+                    where=ctx.where(run.end),
+                    confidence=0.9,
+                )
+            )
+        if not data:
+            return
+        digest = hashlib.sha256(data).digest()
+        if digest in self.seen:
+            self.problems.append(
+                Problem(where, f"same payload as {self.seen[digest]}: not written again")
+            )
+            return
+        if self.decoded + len(data) > MAX_DECODED:
+            self.problems.append(Problem(where, "decoded-size budget exhausted: payload skipped"))
+            return
+        self.decoded += len(data)
+        blob_id = f"B{len(self.blobs) + 1}"
+        self.seen[digest] = blob_id
+        label = f"{ctx.label}{_ENC_LABEL.get(run.encoding, run.encoding)}-L{span.line}"
+        if span.col > 1:
+            label += f"C{span.col}"
+        chain = f"{where} {run.encoding}"
+        if repairs:
+            chain += f" ({len(repairs)} decode repairs)"
+        blob = Blob(
+            id=blob_id,
+            span=span,
+            data=data,
+            repairs=tuple(repairs),
+            lost=lost,
+            depth=ctx.depth,
+            provenance=chain,
+        )
+        self.blob(blob, label, ctx.depth)
+
+    # --- payloads ----------------------------------------------------------------------
+
+    def blob(self, blob: Blob, label: str, depth: int) -> None:
+        self.blobs.append(blob)
+        data = blob.data
+        for piece in classify.split(data, blob.lost):
+            seg = Segment(blob.id, piece.start, piece.end, piece.kind, piece.confidence, piece.note)
+            self.segments.append(seg)
+            chunk = data[piece.start : piece.end]
+            lost = [
+                (max(s, piece.start) - piece.start, min(e, piece.end) - piece.start)
+                for s, e in blob.lost
+                if s < piece.end and e > piece.start
+            ]
+            chain = f"{blob.provenance} -> {piece.kind}@{piece.start}"
+            seg_label = f"{label}@{piece.start}" if piece.start else label
+            self._segment(piece.kind, chunk, lost, blob, chain, seg_label, depth, piece.start)
+
+    def _segment(
+        self,
+        kind: str,
+        chunk: bytes,
+        lost: list[tuple[int, int]],
+        blob: Blob,
+        chain: str,
+        label: str,
+        depth: int,
+        start: int,
+    ) -> None:
+        def at_byte(off: int) -> str:
+            return f"{blob.provenance} -> byte {start + off}"
+
+        if not self.repair and kind != "text":
+            return  # scan: find and classify only
+
+        if kind == "midi":
+            from .formats.midi import repair_midi
+
+            res = self._safe(chain, repair_midi, chunk, lost)
+            if res is not None:
+                self.music(res, "midi", label, chain, at_byte)
+            else:
+                self.problems.append(
+                    Problem(chain, "MIDI-like bytes, but nothing playable in them")
+                )
+        elif kind == "text":
+            kept = classify.drop_lost(chunk, lost)
+            text = kept.decode("utf-8", errors="replace")
+            if self.repair:
+                self.other(f"{label}-text.txt", text.encode("utf-8"), "text", chain)
+            if depth < MAX_DEPTH:
+                self.text(_Text(text, LineIndex(text), chain, f"{label}-", depth + 1))
+            else:
+                self.problems.append(
+                    Problem(chain, f"nesting deeper than {MAX_DEPTH}: not searched")
+                )
+        elif kind == "zip":
+            from .formats.mxl import read_mxl
+
+            res = self._safe(chain, read_mxl, chunk)
+            if res is not None:
+                self.music(res, "mxl", label, chain, at_byte)
+            else:
+                self.other(f"{label}-zip.bin", chunk, "binary", chain)
+        elif kind == "gzip":
+            inner = self._inflate(chunk, chain)
+            if inner is not None and depth < MAX_DEPTH:
+                child = Blob(
+                    id=f"B{len(self.blobs) + 1}",
+                    span=blob.span,
+                    data=inner,
+                    depth=depth + 1,
+                    parent=blob.id,
+                    provenance=f"{chain} gunzip",
+                )
+                self.blob(child, f"{label}-gz", depth + 1)
+        elif kind in ("padding",):
+            return
+        elif len(chunk) >= BIN_MIN or kind != "unknown":
+            self.other(f"{label}-{kind}.bin", chunk, "binary", chain)
+
+    def _inflate(self, chunk: bytes, where: str) -> bytes | None:
+        try:
+            d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+            out = d.decompress(chunk, MAX_INFLATE)
+            if d.unconsumed_tail:
+                self.problems.append(
+                    Problem(
+                        where,
+                        f"gzip expands past {MAX_INFLATE >> 20} MB: refused (decompression bomb?)",
+                    )
+                )
+                return None
+            return out
+        except (zlib.error, gzip.BadGzipFile, EOFError) as exc:
+            self.problems.append(Problem(where, f"gzip data is damaged: {exc}"))
+            return None
+
+    def _safe(self, where: str, fn: Callable[..., Any], *args: Any) -> Any:
+        """Run a handler; an exception becomes a problem in the report, and the scan goes on."""
+        try:
+            return fn(*args)
+        except Exception as exc:  # noqa: BLE001 - a handler's failure must not end the run
+            name = getattr(fn, "__name__", "handler")
+            self.problems.append(Problem(where, f"{name} failed: {type(exc).__name__}: {exc}"))
+            return None
+
+
+def _overlaps(s: int, e: int, taken: list[tuple[int, int]]) -> bool:
+    return any(s < te and e > ts for ts, te in taken)
+
+
+def _shift(ctx: _Text, base: int) -> Callable[[int], str]:
+    return lambda off: ctx.where(base + off)
+
+
+def read_input(data: str | bytes) -> tuple[str | None, bytes | None, list[str]]:
+    """(text, None, notes) for text input; (None, bytes, notes) for binary input."""
+    notes: list[str] = []
+    if isinstance(data, str):
+        return data, None, notes
+    head = data[:8192]
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16"), None, ["input read as UTF-16"]
+        except UnicodeDecodeError:
+            pass
+    if head.startswith(_BINARY_MAGIC) or b"\x00" in head:
+        return None, data, notes
+    if head.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        return data.decode("utf-8"), None, notes
+    except UnicodeDecodeError:
+        notes.append("input is not valid UTF-8: undecodable bytes were replaced for the search")
+        return data.decode("utf-8", errors="replace"), None, notes
+
+
+def run(
+    data: str | bytes, out_dir: str | None = None, name: str = "<input>", repair: bool = True
+) -> Report:
+    """The whole pipeline on one input. ``repair=False`` finds and classifies only (``mf scan``)."""
+    state = _Run(name, out_dir, repair)
+    text, binary, notes = read_input(data)
+    for note in notes:
+        state.problems.append(Problem(name, note))
+    size = len(data)
+    if binary is not None:
+        span = Span(0, len(binary), 1, 1, "binary")
+        state.spans.append(span)
+        state.decoded = len(binary)
+        blob = Blob(id="B1", span=span, data=binary, provenance=f"{name} (binary)")
+        state.seen[hashlib.sha256(binary).digest()] = "B1"
+        state.blob(blob, "bin", 0)
+    elif text is not None:
+        state.text(_Text(text, LineIndex(text), "", "", 0))
+    report = Report(
+        input=name,
+        size=size,
+        spans=tuple(state.spans),
+        blobs=tuple(state.blobs),
+        segments=tuple(state.segments),
+        artifacts=tuple(state.artifacts),
+        problems=tuple(state.problems),
+        out_dir=str(state.writer.root) if state.writer else None,
+    )
+    report = replace(report, verdict=verdict(report))
+    if state.writer is not None and (report.artifacts or report.spans):
+        from .render.json import to_json
+
+        state.writer.write("report.json", to_json(report).encode("utf-8"))
+    return report
+
+
+def verdict(report: Report) -> str:
+    pieces = report.pieces
+    if pieces:
+        repaired = sum(
+            1 for a in report.artifacts if a.kind == "midi" and a.verdict not in ("intact", "")
+        )
+        msg = f"{pieces} playable piece{'s' if pieces != 1 else ''} recovered"
+        if repaired:
+            msg += f" ({repaired} repaired)"
+        return msg
+    if any(a.kind in ("musicxml", "midi") for a in report.artifacts):
+        return "music found, but nothing playable (fragments only)"
+    if report.blobs:
+        return "encoded data found, but no music in it"
+    return "nothing musical found"
+
+
+__all__ = ["read_input", "run", "verdict"]

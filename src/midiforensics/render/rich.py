@@ -1,0 +1,146 @@
+"""The report for people: rich tables on the terminal."""
+
+from __future__ import annotations
+
+import os
+
+from rich.console import Console, Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+from rich.theme import Theme
+
+from ..models import Report
+
+THEME = Theme(
+    {
+        "mf.title": "bold",
+        "mf.where": "cyan",
+        "mf.kind": "magenta",
+        "mf.good": "green",
+        "mf.warn": "yellow",
+        "mf.bad": "red",
+        "mf.dim": "dim",
+        "mf.path": "bold blue",
+    }
+)
+
+_VERDICT_STYLE = {
+    "intact": "mf.good",
+    "repaired": "mf.warn",
+    "salvaged": "mf.bad",
+    "fragment": "mf.dim",
+}
+
+
+def _short(s: str, n: int = 40) -> str:
+    s = s.replace("\n", "\\n")
+    return s if len(s) <= n else s[: n - 1] + "…"
+
+
+def _rel(path: str) -> str:
+    if not path:
+        return "(not written)"
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:
+        return path
+    return path if rel.startswith("..") else rel
+
+
+def _conf(c: float) -> Text:
+    style = "mf.good" if c >= 0.9 else "mf.warn" if c >= 0.6 else "mf.bad"
+    return Text(f"{c:.2f}", style=style)
+
+
+class RichRenderer:
+    """Renders a report as a list of rich renderables."""
+
+    def renderables(self, report: Report, notes: bool = False) -> list[RenderableType]:
+        out: list[RenderableType] = [
+            Text.assemble(
+                ("Input ", "mf.title"), (report.input, "mf.path"), f"  ({report.size:,} bytes)"
+            )
+        ]
+        if report.spans:
+            t = Table(title="Found", title_justify="left", expand=False)
+            t.add_column("#", justify="right")
+            t.add_column("where", style="mf.where")
+            t.add_column("encoding", style="mf.kind")
+            t.add_column("chars", justify="right")
+            t.add_column("note")
+            for i, s in enumerate(report.spans, 1):
+                t.add_row(
+                    str(i),
+                    f"L{s.line}:C{s.col}",
+                    s.encoding,
+                    f"{s.end - s.start:,}",
+                    "truncated" if s.truncated else "",
+                )
+            out.append(t)
+        if report.blobs:
+            t = Table(title="Decoded payloads and their segments", title_justify="left")
+            t.add_column("blob")
+            t.add_column("from", style="mf.where")
+            t.add_column("bytes", justify="right")
+            t.add_column("segments")
+            for b in report.blobs:
+                segs = [s for s in report.segments if s.blob == b.id]
+                cell = Text()
+                for k, s in enumerate(segs):
+                    if k:
+                        cell.append("\n")
+                    cell.append(s.kind, style="mf.kind")
+                    cell.append(f" {s.start}-{s.end} ")
+                    cell.append_text(_conf(s.confidence))
+                t.add_row(b.id, b.provenance, f"{len(b.data):,}", cell)
+            out.append(t)
+        repairs = report.repairs
+        if repairs:
+            t = Table(title=f"Repairs ({len(repairs)})", title_justify="left")
+            t.add_column("where", style="mf.where", overflow="fold")
+            t.add_column("what", style="mf.kind")
+            t.add_column("before → after")
+            t.add_column("why", overflow="fold")
+            t.add_column("conf", justify="right")
+            for r in repairs:
+                change = (
+                    f"{_short(r.before, 24)} → {_short(r.after, 24)}"
+                    if (r.before or r.after)
+                    else ""
+                )
+                t.add_row(r.where, f"{r.stage}/{r.kind}", change, r.reason, _conf(r.confidence))
+            out.append(t)
+        if report.artifacts:
+            t = Table(title="Files written", title_justify="left")
+            t.add_column("file", style="mf.path", overflow="fold")
+            t.add_column("kind", style="mf.kind")
+            t.add_column("notes", justify="right")
+            t.add_column("tracks", justify="right")
+            t.add_column("length", justify="right")
+            t.add_column("verdict")
+            for a in report.artifacts:
+                music = a.kind in ("midi", "musicxml", "abc")
+                t.add_row(
+                    _rel(a.path),
+                    a.kind,
+                    str(a.notes) if music else "",
+                    str(a.tracks) if music else "",
+                    f"{a.seconds:.1f}s" if music and a.seconds else "",
+                    Text(
+                        f"{a.verdict} {a.confidence:.2f}" if a.verdict else "",
+                        style=_VERDICT_STYLE.get(a.verdict, ""),
+                    ),
+                )
+            out.append(t)
+        for p in report.problems:
+            out.append(Text.assemble(("! ", "mf.warn"), (p.where + ": ", "mf.where"), p.message))
+        style = "mf.good" if report.pieces else "mf.warn"
+        out.append(Text.assemble(("Verdict: ", "mf.title"), (report.verdict, style)))
+        return out
+
+    def render(self, report: Report, console: Console, notes: bool = False) -> None:
+        console.print(Group(*self.renderables(report, notes)))
+
+
+def make_console(file: object = None, width: int | None = None) -> Console:
+    return Console(theme=THEME, file=file, width=width, highlight=False)  # type: ignore[arg-type]
