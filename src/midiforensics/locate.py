@@ -94,15 +94,24 @@ def _starts_clean(text: str, start: int) -> bool:
 _ESCAPES = ("\\n", "\\r", "\\t")
 
 
-def _tokens(text: str) -> list[tuple[int, int]]:
-    out = []
+Token = tuple[int, int, tuple[tuple[int, int], ...]]  # start, end, unbroken pieces
+
+
+def _tokens(text: str) -> list[Token]:
+    """Alphabet runs, with JSON's escaped slash (``\\/``) joined into the run it splits."""
+    out: list[Token] = []
     for m in _B64_TOKEN.finditer(text):
         s, e = m.span()
-        if s and text[s - 1] == "\\" and text[s] in "nrt":
-            s += 1  # the letter of a literal escape (JSON, Python) is not data
-            if s == e:
+        if s and text[s - 1] == "\\":
+            if text[s] == "/" and out and out[-1][1] == s - 1:
+                ps, _pe, pieces = out[-1]
+                out[-1] = (ps, e, (*pieces, (s, e)))
                 continue
-        out.append((s, e))
+            if text[s] in "nrt":
+                s += 1  # the letter of a literal escape (JSON, Python) is not data
+                if s == e:
+                    continue
+        out.append((s, e, ((s, e),)))
     return out
 
 
@@ -112,35 +121,40 @@ def find_base64(text: str) -> list[Run]:
     tokens = _tokens(text)
     i, n = 0, len(tokens)
     while i < n:
-        s, e = tokens[i]
+        s, e, first = tokens[i]
         if e - s < MIN_FIRST_TOKEN or not _starts_clean(text, s):
             i += 1
             continue
-        parts = [(s, e)]
+        parts = [tokens[i]]
         j = i + 1
         while j < n and text[parts[-1][1] - 1] != "=":
-            ps, pe = parts[-1]
-            ns, ne = tokens[j]
+            ps, pe, _ = parts[-1]
+            ns, ne, _ = tokens[j]
             gap = text[pe:ns]
-            if gap == "\\" and text[ns] == "/":
-                pass  # JSON's escaped slash inside the run
-            elif _WRAP_GAP.fullmatch(gap):
+            if _WRAP_GAP.fullmatch(gap):
                 if not _ends_run(text, ne) and text[ne - 1] != "=":
                     break  # the next line is prose that starts with a word
             elif _SPACE_GAP.fullmatch(gap):
                 # a blob broken by spaces on one line: wrapped at a multiple of 4
-                if (pe - ps) % 4 or pe - ps < 32 or (ne - ns < 12 and not _ends_run(text, ne)):
+                if (pe - ps) % 4 or pe - ps < 32:
                     break
+                if ne - ns < 12 and (
+                    (ne - ns) % 4 and text[ne - 1] != "=" or not _ends_run(text, ne)
+                ):
+                    break  # a short word after the blob, not its last piece
             else:
                 break
-            parts.append((ns, ne))
+            parts.append(tokens[j])
             j += 1
-        pieces: list[tuple[int, int]] = []  # (payload index, text offset) where each part starts
+        pieces: list[tuple[int, int]] = []  # (payload index, text offset) where each piece starts
+        chunks: list[str] = []
         n_chars = 0
-        for ps, pe in parts:
-            pieces.append((n_chars, ps))
-            n_chars += pe - ps
-        payload = "".join(text[ps:pe] for ps, pe in parts)
+        for _s, _e, sub in parts:
+            for ps, pe in sub:
+                pieces.append((n_chars, ps))
+                chunks.append(text[ps:pe])
+                n_chars += pe - ps
+        payload = "".join(chunks)
         end = parts[-1][1]
         if len(payload) >= MIN_RUN_CHARS and _looks_base64(payload):
             runs.append(

@@ -1,0 +1,107 @@
+"""Tables of input -> expected runs for the locator."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+
+from midiforensics.locate import LineIndex, find_base64, find_bytes_literals, find_hex
+
+from .conftest import make_midi
+
+MIDI = make_midi([60, 62, 64, 65, 67])
+B64 = base64.b64encode(MIDI).decode()
+B64_PADDED = base64.b64encode(MIDI + b"\x00").decode()
+
+
+def wrap(s: str, width: int, sep: str = "\n") -> str:
+    return sep.join(s[i : i + width] for i in range(0, len(s), width))
+
+
+BASE64_CASES = [
+    ("one line in prose", f"Here it is: {B64} enjoy", [B64]),
+    ("fenced, wrapped at 60", f"```text\n{wrap(B64, 60)}\n```\n", [B64]),
+    ("indented and CRLF", "  " + wrap(B64, 40, "\r\n  ") + "\r\n", [B64]),
+    ("JSON string", f'{{"content": "{B64}", "role": "assistant"}}', [B64]),
+    ("JSON escaped newlines", '{"c": "' + wrap(B64, 32, "\\n") + '"}', [B64]),
+    ("JSON escaped slashes", '{"c": "' + B64.replace("/", "\\/") + '"}', [B64]),
+    ("data URI, no MIME type", f"src='data:;base64,{B64}'", [B64]),
+    ("data URI with MIME", f"data:audio/midi;base64,{B64}", [B64]),
+    ("glued to UI text after padding", f"{B64_PADDED}Edit[Claude]", [B64_PADDED]),
+    ("blockquote", "> " + wrap(B64, 48, "\n> ") + "\n", [B64]),
+    ("spaces every 76 chars", wrap(B64 * 3, 76, " "), [B64 * 3]),
+    (
+        "two blobs in one input",
+        f"first:\n{B64}\n\nsecond:\n```\n{wrap(B64[::-1], 50)}\n```",
+        [B64, B64[::-1]],
+    ),
+    (
+        "URL-safe alphabet kept as written",
+        B64.replace("+", "-").replace("/", "_"),
+        [B64.replace("+", "-").replace("/", "_")],
+    ),
+    ("prose only", "The quick brown fox jumps over the lazy dog. Internationalization!", []),
+    ("a path is not base64", "see /usr/local/share/soundfonts/default/file.sf2 now", []),
+    ("kebab-case identifiers", "use score-partwise-measure-attributes-here", []),
+]
+
+
+@pytest.mark.parametrize(
+    ("label", "text", "expected"), BASE64_CASES, ids=[c[0] for c in BASE64_CASES]
+)
+def test_find_base64_table(label: str, text: str, expected: list[str]) -> None:
+    assert [r.payload for r in find_base64(text)] == expected
+
+
+def test_base64_offsets_point_back_into_the_text() -> None:
+    text = '{"c": "' + wrap(B64, 20, "\\n").replace("/", "\\/") + '"}'
+    (run,) = find_base64(text)
+    for i, ch in enumerate(run.payload):
+        assert text[run.text_offset(i)] == ch
+
+
+def test_truncated_run_is_flagged() -> None:
+    (run,) = find_base64(f"Here: {B64[:80]}...\n")
+    assert run.truncated
+    assert run.payload == B64[:80]
+
+
+def test_line_index() -> None:
+    idx = LineIndex("ab\ncd\n\nef")
+    assert idx.linecol(0) == (1, 1)
+    assert idx.linecol(4) == (2, 2)
+    assert idx.linecol(7) == (4, 1)
+    assert idx.where(8) == "L4:C2"
+
+
+HEX_CASES = [
+    ("spaced pairs", "4D 54 68 64 00 00 00 06\n00 00 00 01 01 E0 4D 54\n"),
+    (
+        "0x list with comments",
+        "{0x4D, 0x54, 0x68, 0x64, // MThd\n 0x00, 0x00, 0x00, 0x06, # size\n 0x00, 0x00, 0x00, 0x01, 0x01, 0xE0, 0x4D, 0x54}",
+    ),
+    ("xxd", "00000000: 4d54 6864 0000 0006 0000 0001 01e0 4d54  MThd..........MT\n"),
+    (
+        "hexdump -C",
+        "00000000  4d 54 68 64 00 00 00 06  00 00 00 01 01 e0 4d 54  |MThd..........MT|\n",
+    ),
+    ("compact", "payload: \n4d54686400000006000000010 1e04d54\n".replace("0 1", "01")),
+]
+
+
+@pytest.mark.parametrize(("label", "text"), HEX_CASES, ids=[c[0] for c in HEX_CASES])
+def test_find_hex_table(label: str, text: str) -> None:
+    runs = find_hex(text)
+    assert len(runs) == 1
+    assert runs[0].data == bytes.fromhex("4d546864000000060000000101e04d54")
+
+
+def test_hex_needs_more_than_a_few_bytes() -> None:
+    assert find_hex("The colours were ff 00 and 80 in the old code.") == []
+
+
+def test_bytes_literals_joined() -> None:
+    text = "data = (b'MThd\\x00\\x00\\x00\\x06'\n        b'\\x00\\x00\\x00\\x01\\x01\\xe0')\n"
+    (run,) = find_bytes_literals(text)
+    assert run.data == b"MThd\x00\x00\x00\x06\x00\x00\x00\x01\x01\xe0"
