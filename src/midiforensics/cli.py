@@ -98,8 +98,9 @@ def decode(
     """Find, decode, repair and write every piece of music in the inputs.
 
     Writes .mid for every playable piece (.musicxml too for scores), .txt for prose, .bin for
-    other binary, and report.json. Exit 0 when a playable piece was recovered, 1 when nothing
-    musical was found, 2 for usage or input errors.
+    other binary, and report.json. Exit 0 when music was found (a playable piece, or MIDI /
+    score data the report explains), 1 when nothing musical was found, 2 for usage or input
+    errors.
     """
     raise typer.Exit(_process(inputs, out, as_json, write=True))
 
@@ -147,7 +148,7 @@ def _process(inputs: list[str], out: Path | None, as_json: bool, write: bool) ->
                 return EXIT_USAGE
             out_dir = str(target)
         report = run(data, out_dir=out_dir, name=name, repair=write)
-        found = found or report.pieces > 0 or (not write and _music_seen(report))
+        found = found or report.pieces > 0 or report.music_found
         if as_json:
             docs.append(to_dict(report))
         else:
@@ -158,14 +159,6 @@ def _process(inputs: list[str], out: Path | None, as_json: bool, write: bool) ->
         doc = docs[0] if len(docs) == 1 else {"schema": "midiforensics.reports", "reports": docs}
         sys.stdout.write(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
     return EXIT_FOUND if found else EXIT_NOTHING
-
-
-def _music_seen(report: object) -> bool:
-    segs = getattr(report, "segments", ())
-    spans = getattr(report, "spans", ())
-    return any(s.kind in ("midi", "mxl") for s in segs) or any(
-        s.encoding in ("musicxml", "abc") for s in spans
-    )
 
 
 def main() -> None:

@@ -115,14 +115,29 @@ def _tokens(text: str) -> list[Token]:
     return out
 
 
+def _narrow_wrap(text: str, tokens: list[Token], i: int) -> bool:
+    """A short first token still starts a run when it is a whole line of a block wrapped
+    narrowly: a multiple of 4 long, and the next line is a token of the same length."""
+    s, e, _ = tokens[i]
+    if (e - s) % 4 or e - s < 4 or i + 1 >= len(tokens):
+        return False
+    line_start = text.rfind("\n", 0, s) + 1
+    if text[line_start:s].strip(" \t>"):
+        return False
+    ns, ne, _ = tokens[i + 1]
+    return ne - ns == e - s and _WRAP_GAP.fullmatch(text[e:ns]) is not None
+
+
 def find_base64(text: str) -> list[Run]:
     """Every base64-looking run in ``text``, with wrapped lines joined."""
     runs: list[Run] = []
     tokens = _tokens(text)
     i, n = 0, len(tokens)
     while i < n:
-        s, e, first = tokens[i]
-        if e - s < MIN_FIRST_TOKEN or not _starts_clean(text, s):
+        s, e, _ = tokens[i]
+        if not _starts_clean(text, s) or (
+            e - s < MIN_FIRST_TOKEN and not _narrow_wrap(text, tokens, i)
+        ):
             i += 1
             continue
         parts = [tokens[i]]

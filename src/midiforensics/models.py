@@ -122,6 +122,13 @@ class Report:
         return tuple(out)
 
     @property
+    def music_found(self) -> bool:
+        """True when anything in a music format was found (even if nothing could be played)."""
+        return any(s.kind in ("midi", "mxl") for s in self.segments) or any(
+            s.encoding in ("musicxml", "abc") for s in self.spans
+        )
+
+    @property
     def pieces(self) -> int:
         """How many playable pieces were recovered."""
         return len({a.piece for a in self.artifacts if a.kind == "midi" and a.notes > 0})

@@ -392,7 +392,9 @@ def verdict(report: Report) -> str:
             msg += f" ({repaired} repaired)"
         return msg
     if any(a.kind in ("musicxml", "midi") for a in report.artifacts):
-        return "music found, but nothing playable (fragments only)"
+        return "music found, but nothing playable (fragments or note-less files only)"
+    if report.music_found:
+        return "music data found, but nothing in it could be played (see problems)"
     if report.blobs:
         return "encoded data found, but no music in it"
     return "nothing musical found"
