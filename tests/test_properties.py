@@ -12,8 +12,38 @@ import midiforensics
 from .conftest import make_midi
 
 WORDS = st.sampled_from(
-    "Sure here is the MIDI file you asked for it is encoded in base64 melody rises "
-    "Let me know if want longer version different key. ! , : ( )".split()
+    [
+        "Sure",
+        "here",
+        "is",
+        "the",
+        "MIDI",
+        "file",
+        "you",
+        "asked",
+        "for",
+        "it",
+        "is",
+        "encoded",
+        "in",
+        "base64",
+        "melody",
+        "rises",
+        "Let",
+        "me",
+        "know",
+        "if",
+        "want",
+        "longer",
+        "version",
+        "different",
+        "key.",
+        "!",
+        ",",
+        ":",
+        "(",
+        ")",
+    ]
 )
 PROSE = st.lists(WORDS, min_size=0, max_size=25).map(" ".join)
 FENCES = st.sampled_from(["", "```\n", "```text\n", "```base64\n", "```midi\n", "<code>"])
