@@ -1,0 +1,660 @@
+"""Tolerant reading of the events inside one MIDI track chunk.
+
+``read_event`` reads one event strictly and says exactly why it cannot; ``parse_track`` walks a
+track with it and, at each failure, chooses among several readings (clamp a data byte, drop
+bytes, read a status without its delta time, fix a meta length) the one that leaves the
+longest valid run of events after it. Every change is returned as a :class:`Fix` with the byte
+offset it applies to; the caller turns fixes into repairs.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+CHANNEL_DATA = {0x8: 2, 0x9: 2, 0xA: 2, 0xB: 2, 0xC: 1, 0xD: 1, 0xE: 2}
+# System messages that mido accepts inside a file (with their data byte counts).
+SYSTEM_DATA = {0xF1: 1, 0xF2: 2, 0xF3: 1, 0xF6: 0, 0xF8: 0, 0xFA: 0, 0xFB: 0, 0xFC: 0, 0xFE: 0}
+UNDEFINED_STATUS = frozenset({0xF4, 0xF5, 0xF9, 0xFD})
+# Meta events whose payload has a fixed size, with the sizes that readers accept.
+META_SIZES: dict[int, tuple[int, ...]] = {
+    0x00: (0, 2),
+    0x20: (1,),
+    0x21: (0, 1),
+    0x2F: (0,),
+    0x51: (3,),
+    0x54: (5,),
+    0x58: (4,),
+    0x59: (2,),
+}
+EOT = 0x2F
+LOOKAHEAD = 24  # events read ahead to judge a reading
+SEARCH = 12  # bytes tried beyond a failure (and beyond a lost range) when re-synchronising
+MIN_BPM, MAX_BPM = 10.0, 1000.0
+
+
+@dataclass(frozen=True)
+class Event:
+    """One event: where it started, its delta time and its bytes with an explicit status."""
+
+    offset: int
+    delta: int
+    body: bytes
+    running: bool = False  # written with running status in the source
+
+    @property
+    def is_eot(self) -> bool:
+        return self.body[:2] == b"\xff\x2f"
+
+
+@dataclass(frozen=True)
+class Fail:
+    reason: (
+        str  # truncated | delta | no-status | undefined-status | data-byte | meta | sysex | lost
+    )
+    at: int
+
+
+@dataclass(frozen=True)
+class Fix:
+    kind: str
+    offset: int
+    reason: str
+    before: bytes = b""
+    after: bytes = b""
+    lossy: bool = False
+
+
+@dataclass
+class TrackParse:
+    events: list[Event] = field(default_factory=list)
+    fixes: list[Fix] = field(default_factory=list)
+    end: int = 0  # where the track's bytes end in the data
+    eot: bool = False  # ended by a well-formed End of Track
+    truncated: bool = False
+    skipped: int = 0  # bytes dropped as unreadable
+
+
+class Lost:
+    """Byte ranges known to be noise; answers 'does [a, b) touch one?' in log time."""
+
+    def __init__(self, ranges: Sequence[tuple[int, int]]) -> None:
+        merged: list[tuple[int, int]] = []
+        for a, b in sorted((int(a), int(b)) for a, b in ranges if b > a):
+            if merged and a <= merged[-1][1]:
+                merged[-1] = (merged[-1][0], max(merged[-1][1], b))
+            else:
+                merged.append((a, b))
+        self.ranges = merged
+        self.starts = [a for a, _ in merged]
+
+    def hits(self, a: int, b: int) -> tuple[int, int] | None:
+        i = bisect_right(self.starts, b - 1) - 1
+        if i >= 0 and self.ranges[i][1] > a:
+            return self.ranges[i]
+        return None
+
+
+NO_LOSS = Lost(())
+
+
+def vlq(value: int) -> bytes:
+    out = [value & 0x7F]
+    value >>= 7
+    while value:
+        out.append(0x80 | (value & 0x7F))
+        value >>= 7
+    return bytes(reversed(out))
+
+
+def read_vlq(buf: bytes, pos: int, stop: int) -> tuple[int, int] | Fail:
+    value = 0
+    for i in range(4):
+        if pos + i >= stop:
+            return Fail("truncated", pos + i)
+        b = buf[pos + i]
+        value = (value << 7) | (b & 0x7F)
+        if b < 0x80:
+            return value, pos + i + 1
+    return Fail("delta", pos)
+
+
+def meta_problem(kind: int, payload: bytes) -> str | None:
+    """Why a well-framed meta event is still unusable, or None."""
+    if kind == 0x59:
+        sf = payload[0] - 256 if payload[0] > 127 else payload[0]
+        if not -7 <= sf <= 7 or payload[1] > 1:
+            return f"key signature {sf} {'sharps' if sf > 0 else 'flats'}, mode {payload[1]} is out of range"
+    if kind == 0x51:
+        tempo = int.from_bytes(payload[:3], "big")
+        if tempo == 0 or not MIN_BPM <= 60e6 / tempo <= MAX_BPM:
+            bpm = "infinite" if tempo == 0 else f"{60e6 / tempo:.1f}"
+            return f"tempo of {bpm} beats per minute is absurd"
+    if kind == 0x54 and payload[0] >> 5 > 3:
+        return "SMPTE offset with an undefined frame rate"
+    return None
+
+
+def read_event(
+    buf: bytes, pos: int, stop: int, running: int | None, lost: Lost, with_delta: bool = True
+) -> tuple[Event, int] | Fail:
+    """Read one event strictly; the status byte is written out explicitly in ``body``."""
+    delta = 0
+    p = pos
+    if with_delta:
+        r = read_vlq(buf, pos, stop)
+        if isinstance(r, Fail):
+            return r
+        delta, p = r
+    if p >= stop:
+        return Fail("truncated", p)
+    status = buf[p]
+    used_running = False
+    if status < 0x80:
+        if running is None:
+            return Fail("no-status", p)
+        status, used_running = running, True
+    else:
+        p += 1
+    if status == 0xFF:
+        if p >= stop:
+            return Fail("truncated", p)
+        kind = buf[p]
+        if kind > 0x7F:
+            return Fail("meta", p)
+        r = read_vlq(buf, p + 1, stop)
+        if isinstance(r, Fail):
+            return r
+        size, q = r
+        if q + size > stop:
+            return Fail("truncated", stop)
+        sizes = META_SIZES.get(kind)
+        if sizes is not None and size not in sizes:
+            return Fail("meta", p)
+        body = b"\xff" + bytes([kind]) + vlq(size) + buf[q : q + size]
+        end = q + size
+    elif status in (0xF0, 0xF7):
+        r = read_vlq(buf, p, stop)
+        if isinstance(r, Fail):
+            return r
+        size, q = r
+        if q + size > stop:
+            return Fail("truncated", stop)
+        payload = buf[q : q + size]
+        inner = payload[:-1] if payload.endswith(b"\xf7") else payload
+        if status == 0xF0 and not payload.endswith(b"\xf7") or any(b > 0x7F for b in inner):
+            return Fail("sysex", p)
+        body = bytes([status]) + vlq(size) + payload
+        end = q + size
+    elif status in UNDEFINED_STATUS:
+        return Fail("undefined-status", p - 1)
+    else:
+        n = CHANNEL_DATA[status >> 4] if status < 0xF0 else SYSTEM_DATA[status]
+        start = p
+        if start + n > stop:
+            return Fail("truncated", stop)
+        data = buf[start : start + n]
+        for i, b in enumerate(data):
+            if b > 0x7F:
+                return Fail("data-byte", start + i)
+        body = bytes([status]) + data
+        end = start + n
+    if lost.hits(pos, end):
+        return Fail("lost", pos)
+    return Event(pos, delta, body, used_running), end
+
+
+def next_running(ev: Event, running: int | None) -> int | None:
+    status = ev.body[0]
+    return status if status < 0xF0 else running
+
+
+Held = frozenset[tuple[int, int]]
+
+
+def note_change(body: bytes) -> tuple[int, tuple[int, int]] | None:
+    """(+1 or -1, (channel, key)) for a note-on or note-off, else None."""
+    if not body or body[0] >= 0xF0 or body[0] & 0xE0 != 0x80:
+        return None
+    key = (body[0] & 0x0F, body[1])
+    return (1 if body[0] & 0xF0 == 0x90 and body[2] > 0 else -1), key
+
+
+def run_from(
+    buf: bytes, pos: int, stop: int, running: int | None, lost: Lost, held: Held = frozenset()
+) -> tuple[int, bool, int, int]:
+    """Read strictly from ``pos``: (events read, ended cleanly, where reading stopped,
+    note-offs for notes not sounding).
+
+    A clean end is an End of Track (also one written without its delta time) or ``stop``
+    itself; undefined status bytes are stepped over, as the repair will drop them.
+    """
+    n = orphans = 0
+    sounding = set(held)
+    while n < LOOKAHEAD:
+        if pos == stop:
+            return n, n > 0, pos, orphans
+        r = read_event(buf, pos, stop, running, lost)
+        if isinstance(r, Fail):
+            if r.reason == "undefined-status":
+                pos = r.at + 1
+                continue
+            if buf[pos : pos + 3] == b"\xff\x2f\x00":
+                return n + 1, True, pos + 3, orphans
+            return n, False, pos, orphans
+        ev, pos = r
+        n += 1
+        if ev.is_eot:
+            return n, True, pos, orphans
+        change = note_change(ev.body)
+        if change is not None:
+            if change[0] > 0:
+                sounding.add(change[1])
+            elif change[1] in sounding:
+                sounding.discard(change[1])
+            else:
+                orphans += 1
+        running = next_running(ev, running)
+    return n, False, pos, orphans
+
+
+def quality(run: tuple[int, bool, int, int]) -> int:
+    n, clean, _, orphans = run
+    return n + (LOOKAHEAD if clean else 0) - orphans
+
+
+def strict_run(
+    buf: bytes, pos: int, stop: int, running: int | None, lost: Lost, held: Held = frozenset()
+) -> int:
+    """How good the reading from ``pos`` is: events read before a failure, plus a bonus
+    when the run ends cleanly, less the note-offs of notes that are not sounding."""
+    return quality(run_from(buf, pos, stop, running, lost, held))
+
+
+def _clamped(buf: bytes, pos: int, fail: Fail) -> bytes | None:
+    """The bytes from ``pos`` with the one bad data byte turned into a valid one."""
+    b = buf[fail.at]
+    value = b & 0x7F
+    if value == 0:
+        value = 0x7F
+    return buf[pos : fail.at] + bytes([value]) + buf[fail.at + 1 : fail.at + 8]
+
+
+@dataclass
+class _Choice:
+    score: float
+    event: Event
+    next_pos: int
+    fix: Fix
+
+
+def _resync(
+    buf: bytes, pos: int, stop: int, running: int | None, lost: Lost, fail: Fail, held: Held
+) -> _Choice | None:
+    """The best reading of the bytes at ``pos`` after a failure, or None."""
+    choices: list[_Choice] = []
+
+    def consider(ev: Event, nxt: int, fix: Fix, penalty: float) -> None:
+        after = set(held)
+        change = note_change(ev.body)
+        if change is not None:
+            if change[0] > 0:
+                after.add(change[1])
+            elif change[1] in after:
+                after.discard(change[1])
+            else:
+                penalty += 1
+        run = strict_run(buf, nxt, stop, next_running(ev, running), lost, frozenset(after))
+        score = 1 + run - penalty
+        choices.append(_Choice(score, ev, nxt, fix))
+
+    # 1. A data byte above 127: clamp it.
+    if fail.reason == "data-byte" and not lost.hits(fail.at, fail.at + 1):
+        local = _clamped(buf, pos, fail)
+        if local is not None:
+            r = read_event(local, 0, len(local), running, NO_LOSS)
+            if not isinstance(r, Fail):
+                ev, used = r
+                ev = Event(pos, ev.delta, ev.body, ev.running)
+                before = bytes([buf[fail.at]])
+                fix = Fix(
+                    "data-byte-clamped",
+                    fail.at,
+                    f"data byte 0x{before[0]:02x} is above 127; the reading that clamps it "
+                    "leaves the longest valid run after it",
+                    before,
+                    bytes([local[fail.at - pos]]),
+                    lossy=True,
+                )
+                consider(ev, pos + used, fix, 0.5)
+    # 2. A fixed-size meta event with the wrong size: read it with the size it must have.
+    if fail.reason == "meta" and pos < fail.at < stop and buf[fail.at - 1] == 0xFF:
+        kind = buf[fail.at]
+        sizes = META_SIZES.get(kind)
+        rv = read_vlq(buf, fail.at + 1, stop)
+        if sizes and not isinstance(rv, Fail):
+            declared, q = rv
+            want = max(sizes)
+            if kind != EOT and q + want <= stop and not lost.hits(pos, q + want):
+                dr = read_vlq(buf, pos, stop)
+                delta = dr[0] if not isinstance(dr, Fail) else 0
+                body = b"\xff" + bytes([kind]) + vlq(want) + buf[q : q + want]
+                fix = Fix(
+                    "meta-length",
+                    fail.at + 1,
+                    f"meta event 0x{kind:02x} declares {declared} bytes; it has {want}",
+                    bytes([buf[fail.at + 1]]),
+                    vlq(want),
+                )
+                consider(Event(pos, delta, body), q + want, fix, 0.25)
+            if q + declared <= stop:
+                nxt = q + declared
+                dr = read_vlq(buf, pos, stop)
+                delta = dr[0] if not isinstance(dr, Fail) else 0
+                fix = Fix(
+                    "meta-dropped",
+                    pos,
+                    f"meta event 0x{kind:02x} with {declared} bytes (it must have {want}) dropped",
+                    buf[pos:nxt],
+                    b"",
+                )
+                # A placeholder that keeps the delta time: an empty text event is not
+                # written; the caller carries the delta onward.
+                choices.append(
+                    _Choice(
+                        1 + strict_run(buf, nxt, stop, running, lost, held) - 0.5,
+                        Event(pos, delta, b""),
+                        nxt,
+                        fix,
+                    )
+                )
+    # 3. Drop bytes: from the event's start (with its delta), or after its delta time.
+    dr = read_vlq(buf, pos, stop)
+    after_delta = dr[1] if not isinstance(dr, Fail) else None
+    reach = SEARCH
+    hit = lost.hits(pos, max(fail.at, pos) + 1)
+    if hit is not None:
+        reach = hit[1] - pos + SEARCH
+    if fail.reason == "lost":
+        hit = lost.hits(pos, stop)
+        if hit is not None:
+            reach = hit[1] - pos + SEARCH
+    for k in range(0, reach + 1):
+        for with_delta in (True, False):
+            if k == 0 and with_delta:
+                continue
+            start = pos + k
+            if start >= stop:
+                break
+            r = read_event(buf, start, stop, running, lost, with_delta)
+            if isinstance(r, Fail):
+                continue
+            ev, nxt = r
+            delta = ev.delta
+            if not with_delta and after_delta is not None and start >= after_delta:
+                # the delta time read at pos is kept; the bytes between are dropped
+                delta = dr[0] if not isinstance(dr, Fail) else 0
+                dropped = buf[after_delta:start]
+                drop_at = after_delta
+            else:
+                dropped = buf[pos:start]
+                drop_at = pos
+            if not dropped and with_delta:
+                continue
+            ev = Event(start, delta, ev.body, ev.running)
+            if dropped:
+                why = (
+                    f"{len(dropped)} unreadable byte(s) dropped; reading on from here leaves "
+                    "the longest valid run of events"
+                )
+                fix = Fix("bytes-dropped", drop_at, why, dropped, b"", lossy=True)
+            else:
+                why = "a status byte stood where a delta time belongs; read it with delta 0"
+                fix = Fix("delta-inserted", pos, why, b"", b"\x00")
+            consider(ev, nxt, fix, 0.25 * len(dropped) + (0.0 if with_delta else 0.1))
+    if not choices:
+        return None
+    return max(choices, key=lambda c: c.score)
+
+
+def parse_track(
+    buf: bytes,
+    start: int,
+    limit: int,
+    declared_end: int | None,
+    lost: Lost = NO_LOSS,
+    budget: list[int] | None = None,
+) -> TrackParse:
+    """Read the events of a track from ``start``, up to ``limit`` at most.
+
+    Stops at an End of Track, unless the chunk (``declared_end``) says more events follow and
+    they read cleanly. ``budget`` is a shared counter of re-synchronisations left, so hostile
+    input costs bounded time.
+    """
+    if budget is None:
+        budget = [400]
+    tp = TrackParse(end=start)
+    pos = start
+    running: int | None = None
+    carry = 0  # delta time of dropped events, added to the next kept event
+    after_sysex = False  # mido forgets running status after SysEx; players do not
+    rs_noted = False
+    tolerant = budget[0] > 0
+    sounding: Counter[tuple[int, int]] = Counter()
+    ok_until = start  # the reading is known to run without failure up to here
+    while pos < limit:
+        r = read_event(buf, pos, limit, running, lost)
+        if not isinstance(r, Fail) and tolerant and pos >= ok_until and 0x80 <= buf[pos] < 0xF0:
+            # A status byte read as the first byte of a delta time: is the delta missing?
+            held = frozenset(k for k, c in sounding.items() if c > 0)
+            run_a = run_from(buf, pos, limit, running, lost, held)
+            if (run_a[1] or run_a[0] >= LOOKAHEAD) and not run_a[3]:
+                ok_until = run_a[2]
+            else:
+                alt = read_event(buf, pos, limit, running, lost, with_delta=False)
+                if not isinstance(alt, Fail):
+                    ev_b = alt[0]
+                    held_b = set(held)
+                    change = note_change(ev_b.body)
+                    if change is not None:
+                        (held_b.add if change[0] > 0 else held_b.discard)(change[1])
+                    run_b = run_from(
+                        buf, alt[1], limit, next_running(ev_b, running), lost, frozenset(held_b)
+                    )
+                    if quality(run_b) + 1 >= quality(run_a) + 2:
+                        why = "a status byte stood where a delta time belongs; read it with delta 0"
+                        tp.fixes.append(Fix("delta-inserted", pos, why, b"", b"\x00"))
+                        r = alt
+        if not isinstance(r, Fail):
+            ev, nxt = r
+            if ev.running and after_sysex and not rs_noted:
+                rs_noted = True
+                why = (
+                    "running status continues across a SysEx event (players keep it, mido does "
+                    "not); status bytes written out"
+                )
+                tp.fixes.append(Fix("running-status", pos, why, b"", ev.body[:1]))
+            if ev.body[:1] == b"\xff":
+                problem = (
+                    meta_problem(ev.body[1], ev.body[3:]) if ev.body[1] in META_SIZES else None
+                )
+                if problem is not None:
+                    tp.fixes.append(
+                        Fix("meta-dropped", pos, problem + "; event dropped", buf[pos:nxt])
+                    )
+                    carry += ev.delta
+                    pos = nxt
+                    continue
+            if ev.is_eot:
+                rest_end = declared_end if declared_end is not None else limit
+                if nxt < min(rest_end, limit) and _events_follow(buf, nxt, limit, running, lost):
+                    tp.fixes.append(
+                        Fix(
+                            "events-after-end-of-track",
+                            pos,
+                            "events follow the End of Track in the same chunk; kept, and the "
+                            "End of Track moved to the end",
+                            buf[pos:nxt],
+                            b"",
+                        )
+                    )
+                    carry += ev.delta
+                    pos = nxt
+                    continue
+                tp.events.append(Event(ev.offset, ev.delta + carry, ev.body))
+                tp.eot, tp.end = True, nxt
+                return tp
+            if ev.body[0] in (0xF0, 0xF7) or 0xF0 < ev.body[0] < 0xFF:
+                after_sysex = True
+            elif ev.body[0] < 0xF0 and not ev.running:
+                after_sysex = False
+            tp.events.append(Event(ev.offset, ev.delta + carry, ev.body, ev.running))
+            _hold(sounding, ev.body)
+            carry = 0
+            running = next_running(ev, running)
+            pos = tp.end = nxt
+            continue
+        fail = r
+        if buf[pos : pos + 3] == b"\xff\x2f\x00" and not _events_follow(
+            buf, pos + 3, min(limit, declared_end or limit), running, lost
+        ):
+            why = "End of Track written without its delta time; read with delta 0"
+            tp.fixes.append(Fix("delta-inserted", pos, why, b"", b"\x00"))
+            tp.events.append(Event(pos, carry, b"\xff\x2f\x00"))
+            tp.eot, tp.end = True, pos + 3
+            return tp
+        if fail.reason == "truncated" and _eot_prefix(buf, pos, limit):
+            dr = read_vlq(buf, pos, limit)
+            delta = dr[0] if not isinstance(dr, Fail) else 0
+            why = "the End of Track is cut short at the end of the data; completed"
+            tp.fixes.append(Fix("end-of-track-completed", pos, why, buf[pos:limit], b""))
+            tp.events.append(Event(pos, delta + carry, b"\xff\x2f\x00"))
+            tp.eot, tp.end = True, limit
+            return tp
+        if fail.reason == "truncated" and (limit - pos < 8 or budget[0] <= 0):
+            break
+        if (
+            fail.reason == "meta"
+            and pos + 1 < limit
+            and fail.at < limit
+            and buf[fail.at] == EOT
+            and not _events_follow(buf, _meta_end(buf, fail.at, limit), limit, running, lost)
+        ):
+            # A malformed End of Track with nothing after it: the track ends here.
+            end = _meta_end(buf, fail.at, limit)
+            tp.fixes.append(
+                Fix(
+                    "meta-length",
+                    fail.at + 1,
+                    "End of Track with a non-zero length",
+                    buf[fail.at + 1 : end],
+                    b"\x00",
+                )
+            )
+            dr = read_vlq(buf, pos, limit)
+            delta = dr[0] if not isinstance(dr, Fail) else 0
+            tp.events.append(Event(pos, delta + carry, b"\xff\x2f\x00"))
+            tp.eot, tp.end = True, end
+            return tp
+        if fail.reason == "undefined-status":
+            # an undefined status byte carries no data: drop it, keep its delta time
+            dr = read_vlq(buf, pos, limit)
+            if not isinstance(dr, Fail):
+                carry += dr[0]
+            byte = buf[fail.at : fail.at + 1]
+            why = f"undefined status byte 0x{byte[0]:02x} dropped"
+            tp.fixes.append(Fix("status-dropped", fail.at, why, byte))
+            pos = fail.at + 1
+            continue
+        held = frozenset(k for k, c in sounding.items() if c > 0)
+        choice = _resync(buf, pos, limit, running, lost, fail, held) if budget[0] > 0 else None
+        budget[0] -= 1
+        if choice is None or (choice.score <= 1 and fail.reason == "truncated"):
+            if fail.reason == "truncated":
+                break
+            # nothing reads well from here: drop one byte
+            _drop_byte(tp, buf, pos)
+            pos += 1
+            continue
+        fix = choice.fix
+        tp.fixes.append(fix)
+        if fix.lossy:
+            tp.skipped += len(fix.before)
+        ev = choice.event
+        if ev.body:
+            if ev.is_eot:
+                tp.events.append(Event(ev.offset, ev.delta + carry, ev.body))
+                tp.eot, tp.end = True, choice.next_pos
+                return tp
+            tp.events.append(Event(ev.offset, ev.delta + carry, ev.body, ev.running))
+            _hold(sounding, ev.body)
+            carry = 0
+            running = next_running(ev, running)
+            if ev.body[0] >= 0xF0:
+                after_sysex = ev.body[0] != 0xFF or after_sysex
+        else:
+            carry += ev.delta
+        pos = tp.end = choice.next_pos
+    tp.truncated = pos < limit or not tp.eot
+    if pos < limit:
+        tp.fixes.append(
+            Fix(
+                "truncated",
+                pos,
+                f"the track breaks off inside an event; {limit - pos} byte(s) of it dropped",
+                buf[pos:limit],
+                lossy=True,
+            )
+        )
+        tp.end = limit
+    else:
+        tp.end = max(tp.end, pos)
+    return tp
+
+
+def _hold(sounding: Counter[tuple[int, int]], body: bytes) -> None:
+    change = note_change(body)
+    if change is not None and (change[0] > 0 or sounding[change[1]] > 0):
+        sounding[change[1]] += change[0]
+
+
+def _drop_byte(tp: TrackParse, buf: bytes, pos: int) -> None:
+    """Drop one unreadable byte, merged with the drop just before it."""
+    tp.skipped += 1
+    last = tp.fixes[-1] if tp.fixes else None
+    if last is not None and last.kind == "bytes-dropped" and last.offset + len(last.before) == pos:
+        before = last.before + buf[pos : pos + 1]
+        why = f"{len(before)} unreadable byte(s) dropped"
+        tp.fixes[-1] = Fix("bytes-dropped", last.offset, why, before, lossy=True)
+    else:
+        tp.fixes.append(
+            Fix(
+                "bytes-dropped", pos, "1 unreadable byte(s) dropped", buf[pos : pos + 1], lossy=True
+            )
+        )
+
+
+def _eot_prefix(buf: bytes, pos: int, stop: int) -> bool:
+    """Are the bytes left a delta time and the start of an End of Track?"""
+    r = read_vlq(buf, pos, stop)
+    if isinstance(r, Fail):
+        return False
+    rest = buf[r[1] : stop]
+    return len(rest) > 0 and b"\xff\x2f\x00".startswith(rest)
+
+
+def _meta_end(buf: bytes, kind_at: int, stop: int) -> int:
+    r = read_vlq(buf, kind_at + 1, stop)
+    if isinstance(r, Fail):
+        return min(kind_at + 2, stop)
+    size, q = r
+    return min(q + size, stop)
+
+
+def _events_follow(buf: bytes, pos: int, stop: int, running: int | None, lost: Lost) -> bool:
+    """Do real events (not noise) follow ``pos``? Two or more, or a clean end."""
+    if pos >= stop:
+        return False
+    return strict_run(buf, pos, stop, running, lost) >= 2
