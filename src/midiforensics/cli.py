@@ -94,6 +94,18 @@ def decode(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the report as JSON on stdout.")
     ] = False,
+    notes: Annotated[
+        bool, typer.Option("--notes", help="Show each recovered piece's notes (a piano roll).")
+    ] = False,
+    play: Annotated[
+        bool, typer.Option("--play", help="Play the recovered pieces when done (see mf play).")
+    ] = False,
+    backend: Annotated[
+        str | None, typer.Option("--backend", help="Player for --play: pygame (default) or null.")
+    ] = None,
+    soundfont: Annotated[
+        Path | None, typer.Option("--soundfont", help="General MIDI .sf2 for --play.")
+    ] = None,
 ) -> None:
     """Find, decode, repair and write every piece of music in the inputs.
 
@@ -102,7 +114,14 @@ def decode(
     score data the report explains), 1 when nothing musical was found, 2 for usage or input
     errors.
     """
-    raise typer.Exit(_process(inputs, out, as_json, write=True))
+    code, midis = _process(inputs, out, as_json, write=True, notes=notes)
+    if play and midis:
+        from .cli_play import play_paths
+        from .render.rich import make_console
+
+        played = play_paths(midis, backend, soundfont, make_console(file=sys.stderr))
+        code = code if played == 0 else played
+    raise typer.Exit(code)
 
 
 @app.command()
@@ -113,26 +132,30 @@ def scan(
     ] = False,
 ) -> None:
     """Find and classify encoded music without repairing or writing anything (fast)."""
-    raise typer.Exit(_process(inputs, None, as_json, write=False))
+    raise typer.Exit(_process(inputs, None, as_json, write=False)[0])
 
 
-def _process(inputs: list[str], out: Path | None, as_json: bool, write: bool) -> int:
+def _process(
+    inputs: list[str], out: Path | None, as_json: bool, write: bool, notes: bool = False
+) -> tuple[int, list[Path]]:
+    """Run each input; return the exit code and the MIDI files written."""
     from .pipeline import run
     from .render.json import to_dict
     from .render.rich import RichRenderer, make_console
 
     if inputs.count("-") > 1:
         _err("standard input can be read only once")
-        return EXIT_USAGE
+        return EXIT_USAGE, []
     console = make_console(file=sys.stderr if as_json else None)
     found = False
     docs = []
+    midis: list[Path] = []
     for arg in inputs:
         try:
             name, data = _read(arg)
         except InputError as exc:
             _err(str(exc))
-            return EXIT_USAGE
+            return EXIT_USAGE, []
         out_dir: str | None = None
         if write:
             if out is None:
@@ -145,20 +168,36 @@ def _process(inputs: list[str], out: Path | None, as_json: bool, write: bool) ->
                 target = out
             if target.exists() and not target.is_dir():
                 _err(f"output {target} exists and is not a folder")
-                return EXIT_USAGE
+                return EXIT_USAGE, []
             out_dir = str(target)
         report = run(data, out_dir=out_dir, name=name, repair=write)
         found = found or report.pieces > 0 or report.music_found
+        midis += [Path(a.path) for a in report.artifacts if a.kind == "midi" and a.path]
         if as_json:
             docs.append(to_dict(report))
         else:
             RichRenderer().render(report, console)
+        if notes:
+            from .cli_play import notes_renderable
+
+            for a in report.artifacts:
+                if a.kind == "midi" and a.path and a.notes:
+                    console.print(notes_renderable(Path(a.path)))
     if as_json:
         import json
 
         doc = docs[0] if len(docs) == 1 else {"schema": "midiforensics.reports", "reports": docs}
         sys.stdout.write(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
-    return EXIT_FOUND if found else EXIT_NOTHING
+    return (EXIT_FOUND if found else EXIT_NOTHING), midis
+
+
+def _register_extras() -> None:
+    from .cli_play import register
+
+    register(app)
+
+
+_register_extras()
 
 
 def main() -> None:
