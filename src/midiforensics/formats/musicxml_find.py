@@ -1,0 +1,268 @@
+"""Find MusicXML in any text, and peel the escaping layers off what was found.
+
+Tags are found by one linear regex over the text (raw ``<``, ``&lt;``, ``&amp;lt;`` or a JSON
+``\\u003c``), grouped into runs broken by fences, ``<code>``/``<pre>`` tags, prose, a score's
+end tag or a new ``<?xml``; a run is MusicXML when it holds enough of the vocabulary.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+
+from ..models import Repair
+from .musicxml_vocab import ROOTS, VOCAB
+from .xmlsafe import edit_distance
+
+_TAG_RE = re.compile(r"(<|&lt;|&amp;lt;|\\u003[cC])([/?!]?)([A-Za-z][A-Za-z0-9_.:-]{0,60})")
+_BREAK_TAGS = frozenset({"code", "pre", "html", "body", "div", "br", "script", "style"})
+_WEAK = frozenset(
+    [
+        "p",
+        "f",
+        "n",
+        "mp",
+        "mf",
+        "pp",
+        "ff",
+        "text",
+        "link",
+        "image",
+        "time",
+        "type",
+        "key",
+        "sign",
+        "line",
+        "words",
+        "footnote",
+        "group",
+        "offset",
+        "staff",
+        "voice",
+        "bar",
+        "display-text",
+        "level",
+        "symbol",
+        "frame",
+        "function",
+        "kind",
+        "root",
+        "bass",
+        "prefix",
+        "suffix",
+        "source",
+        "relation",
+        "rights",
+        "encoding",
+        "software",
+        "feature",
+        "print",
+        "sound",
+        "listen",
+        "play",
+        "wait",
+        "open",
+        "solo",
+        "ensemble",
+        "string",
+        "step",
+        "first",
+        "second",
+        "degree",
+    ]
+)
+_PROSE_WORD_RE = re.compile(r"[A-Za-z]{2,}[,.;:!?]?\s")
+_TAG_WINDOW = 4096  # how far a tag's '>' may be from its '<'
+
+
+def root_like(name: str) -> str | None:
+    """The score root a (possibly misspelt) name stands for."""
+    low = name.lower()
+    for r in ROOTS:
+        if low == r or edit_distance(low, r, 3) <= 3:
+            return r
+    return None
+
+
+def _tag_end(text: str, start: int, opener: str) -> int:
+    """End of the tag token whose name ends at ``start`` (its '>' included), or ``start``."""
+    if opener == "<":
+        k = text.find(">", start, start + _TAG_WINDOW)
+        if k < 0 or text.find("<", start, k) >= 0:
+            return start
+        return k + 1
+    gt = {"&lt;": "&gt;", "&amp;lt;": "&amp;gt;"}.get(opener, "\\u003e")
+    k = text.find(gt, start, start + _TAG_WINDOW)
+    if k < 0 and gt == "\\u003e":
+        gt = ">"
+        k = text.find(gt, start, start + _TAG_WINDOW)
+    return k + len(gt) if k >= 0 else start
+
+
+def _gap_breaks(text: str, start: int, end: int) -> bool:
+    """Whether the text between two tags is a fence or prose (not score content)."""
+    if end - start > 2000:
+        return True
+    gap = text[start:end]
+    if "```" in gap:
+        return True
+    g = gap.replace("\\n", " ").replace("\\t", " ").strip()
+    if len(g) > 160:
+        return True
+    return len(g) > 40 and len(_PROSE_WORD_RE.findall(g + " ")) >= 6
+
+
+def find_musicxml(text: str) -> list[tuple[int, int]]:
+    """[start, end) extents of MusicXML (score or fragment, raw or escaped) in ``text``."""
+    if not isinstance(text, str):
+        return []
+    runs: list[list[tuple[int, int, str, str]]] = []  # (start, end, kind, name)
+    cur: list[tuple[int, int, str, str]] = []
+    elements = 0  # element tags (not <?xml or <!DOCTYPE) in the current run
+    last_end = -1
+    for m in _TAG_RE.finditer(text):
+        start, opener, kind, name = m.start(), m.group(1), m.group(2), m.group(3)
+        if start < last_end:
+            continue  # a '<' inside the previous tag (an attribute value)
+        low = name.lower()
+        end = _tag_end(text, m.end(), opener.lower())
+        brk = bool(cur) and _gap_breaks(text, last_end, start)
+        if low in _BREAK_TAGS:
+            if cur:
+                runs.append(cur)
+            cur, elements, last_end = [], 0, end
+            continue
+        if kind == "?" or (kind == "!" and low == "doctype"):
+            brk = brk or elements > 0
+        elif kind == "" and not brk and elements and root_like(low):
+            brk = True
+        if brk:
+            runs.append(cur)
+            cur, elements = [], 0
+        cur.append((start, end, kind, low))
+        elements += kind in ("", "/")
+        last_end = end
+        if kind == "/" and root_like(low):
+            runs.append(cur)
+            cur, elements = [], 0
+    if cur:
+        runs.append(cur)
+    return [(r[0][0], r[-1][1]) for r in runs if _is_musicxml(r)]
+
+
+def _is_musicxml(run: list[tuple[int, int, str, str]]) -> bool:
+    names = {n for _, _, k, n in run if k in ("", "/")}
+    vocab = {n for n in names if n in VOCAB}
+    strong = vocab - _WEAK
+    closes = sum(1 for _, _, k, _ in run if k == "/")
+    if any(root_like(n) for n in names) and len(vocab) >= 2 and closes >= 1:
+        return True
+    return len(vocab) >= 3 and len(strong) >= 2 and closes >= 2
+
+
+# ---------------------------------------------------------------- unescaping
+
+
+class OffsetMap:
+    """Maps a position in an unescaped text back to the text it came from (composable)."""
+
+    def __init__(self) -> None:
+        self._layers: list[tuple[list[int], list[int]]] = []
+
+    def add(self, new_pos: list[int], old_pos: list[int]) -> None:
+        self._layers.append((new_pos, old_pos))
+
+    def __call__(self, pos: int) -> int:
+        for new, old in reversed(self._layers):
+            i = bisect.bisect_right(new, pos) - 1
+            if i >= 0:
+                pos = old[i] + (pos - new[i])
+        return pos
+
+
+def _sub_mapped(
+    s: str, pattern: re.Pattern[str], table: dict[str, str]
+) -> tuple[str, list[int], list[int]]:
+    out: list[str] = []
+    new_pos: list[int] = [0]
+    old_pos: list[int] = [0]
+    i = n = 0
+    for m in pattern.finditer(s):
+        out.append(s[i : m.start()])
+        n += m.start() - i
+        rep = table.get(m.group(0))
+        if rep is None:
+            rep = chr(int(m.group(0)[2:], 16)) if m.group(0)[1] == "u" else m.group(0)
+        out.append(rep)
+        n += len(rep)
+        i = m.end()
+        new_pos.append(n)
+        old_pos.append(i)
+    out.append(s[i:])
+    return "".join(out), new_pos, old_pos
+
+
+_HTML_RE = re.compile(r"&(?:lt|gt|quot|apos|amp);")
+_HTML = {"&lt;": "<", "&gt;": ">", "&quot;": '"', "&apos;": "'", "&amp;": "&"}
+_BS_RE = re.compile(r"\\(?:u[0-9a-fA-F]{4}|[ntr\"'/\\])")
+_BS = {"\\n": "\n", "\\t": "\t", "\\r": "\r", '\\"': '"', "\\'": "'", "\\/": "/", "\\\\": "\\"}
+_RAW_TAG_RE = re.compile(r"</?[A-Za-z]")
+_ESC_TAG_RE = re.compile(r"&lt;/?[A-Za-z]")
+_ESC2_TAG_RE = re.compile(r"&amp;lt;/?[A-Za-z]")
+_BS_TRIGGER_RE = re.compile(r"\\n|\\t|=\\\"|\\u003[cC]")
+
+
+def unescape(text: str) -> tuple[str, OffsetMap, list[Repair]]:
+    """Undo HTML escaping (also doubled), and literal \\n \\t \\" escapes, as many layers as
+    there are (at most four). Returns the text, a map to the input's offsets, and repairs."""
+    omap = OffsetMap()
+    repairs: list[Repair] = []
+    for _ in range(4):
+        raw = len(_RAW_TAG_RE.findall(text, 0, 200_000))
+        esc = len(_ESC_TAG_RE.findall(text, 0, 200_000))
+        esc += len(_ESC2_TAG_RE.findall(text, 0, 200_000))
+        if esc > raw:
+            first = text.find("&")
+            new, a, b = _sub_mapped(text, _HTML_RE, _HTML)
+            repairs.append(
+                Repair(
+                    stage="musicxml",
+                    kind="unescape",
+                    reason="markup was HTML-escaped (&lt; for <): unescaped",
+                    offset=omap(first),
+                    before=text[first : first + 30],
+                    after=_at(new, first, a, b),
+                    confidence=0.98,
+                )
+            )
+            omap.add(a, b)
+            text = new
+            continue
+        hits = len(_BS_TRIGGER_RE.findall(text, 0, 200_000))
+        if hits >= 2 or (hits and "\n" not in text):
+            m = _BS_TRIGGER_RE.search(text)
+            first = m.start() if m else 0
+            new, a, b = _sub_mapped(text, _BS_RE, _BS)
+            repairs.append(
+                Repair(
+                    stage="musicxml",
+                    kind="unescape",
+                    reason='text held literal escapes (\\n, \\t, \\"): unescaped',
+                    offset=omap(first),
+                    before=text[first : first + 30],
+                    after=_at(new, first, a, b),
+                    confidence=0.97,
+                )
+            )
+            omap.add(a, b)
+            text = new
+            continue
+        break
+    return text, omap, repairs
+
+
+def _at(new: str, old_first: int, a: list[int], b: list[int]) -> str:
+    """The unescaped text at the place that was ``old_first`` before the layer."""
+    i = bisect.bisect_right(b, old_first) - 1
+    start = a[i] + (old_first - b[i]) if i >= 0 else 0
+    return new[start : start + 30]

@@ -1,0 +1,737 @@
+"""Repairs on a parsed MusicXML tree, each one logged with where and why.
+
+The passes run in order on the tree from ``xmlsafe.parse``: element names, root and layout
+(timewise, fragments), what a cut at the end left half-written, pitch spellings, part-list and
+part ids, divisions, durations, tempo marks and time signatures.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Callable
+from fractions import Fraction
+
+from ..models import Repair
+from .musicxml_find import root_like
+from .musicxml_vocab import CHILDREN, LEAVES, NOTE_TYPES, REQUIRED, VOCAB
+from .xmlsafe import Node, edit_distance, is_xml_name, serialize
+
+_VALID_BEAT_TYPES = (1, 2, 4, 8, 16, 32, 64, 128)
+
+
+class Log:
+    """Collects repairs; ``where`` maps a parsed-text offset to the caller's offset."""
+
+    def __init__(self, where: Callable[[int], int]) -> None:
+        self.repairs: list[Repair] = []
+        self.lossy = False
+        self._where = where
+        self._counts: Counter[str] = Counter()
+
+    def add(
+        self,
+        pos: int,
+        kind: str,
+        before: str,
+        after: str,
+        reason: str,
+        confidence: float = 0.95,
+        lossy: bool = False,
+    ) -> None:
+        self.lossy = self.lossy or lossy
+        self._counts[kind] += 1
+        if self._counts[kind] > 100:
+            return
+        self.repairs.append(
+            Repair(
+                stage="musicxml",
+                kind=kind,
+                reason=reason,
+                offset=self._where(pos) if pos >= 0 else None,
+                before=before[:120],
+                after=after[:120],
+                confidence=confidence,
+            )
+        )
+
+
+def _brief(node: Node) -> str:
+    return serialize(node)[:120]
+
+
+def _parent_map(root: Node) -> dict[int, Node]:
+    parents: dict[int, Node] = {}
+    for n in root.iter():
+        for c in n.elements():
+            parents[id(c)] = n
+    return parents
+
+
+def _remove(parent: Node, child: Node) -> None:
+    parent.children = [c for c in parent.children if c is not child]
+
+
+def _el(name: str, text: str | None = None, *kids: Node, **attrs: str) -> Node:
+    n = Node(name, dict(attrs))
+    if text is not None:
+        n.children.append(text)
+    n.children.extend(kids)
+    return n
+
+
+# ---------------------------------------------------------------- names
+
+
+def _child_fit(node: Node, cand: str) -> float:
+    kids = {c.name for c in node.elements()}
+    allowed = CHILDREN.get(cand)
+    if not kids or not allowed:
+        return 0.0
+    return len(kids & allowed) / len(kids)
+
+
+def fix_names(doc: Node, log: Log) -> None:
+    """Map misspelt names (and names in the wrong place) to MusicXML's, by spelling and context."""
+    parents = _parent_map(doc)
+    for node in doc.iter()[1:]:
+        parent = parents.get(id(node))
+        pname = parent.name if parent is not None else "#document"
+        name = node.name
+        if pname == "#document":
+            r = root_like(name)
+            if r and r != name:
+                node.name = r
+                log.add(node.pos, "element-name", f"<{name}>", f"<{r}>", "misspelt root element")
+            continue
+        allowed = CHILDREN.get(pname)
+        if name in VOCAB and (allowed is None or name in allowed):
+            continue
+        if name.lower() in VOCAB and (allowed is None or name.lower() in allowed):
+            best: str | None = name.lower()
+        else:
+            best = _best_name(node, name, allowed)
+        if best and best != name:
+            node.name = best
+            log.add(
+                node.pos,
+                "element-name",
+                f"<{name}>",
+                f"<{best}>",
+                f"<{name}> is not a MusicXML element in <{pname}>; "
+                + (
+                    "holding " + ", ".join(sorted({c.name for c in node.elements()})[:4]) + ","
+                    if _child_fit(node, best)
+                    else "by its spelling"
+                )
+                + f" it is <{best}>",
+                0.9,
+            )
+        elif not is_xml_name(name) and parent is not None:
+            _unwrap(parent, node)
+            log.add(
+                node.pos, "element-name", f"<{name}>", "", "garbled element name: tag dropped", 0.7
+            )
+
+
+def _best_name(node: Node, name: str, allowed: frozenset[str] | None) -> str | None:
+    low = name.lower()
+    pool = allowed if allowed is not None else VOCAB
+    scored: list[tuple[float, int, str]] = []
+    for cand in pool:
+        fit = _child_fit(node, cand)
+        d = edit_distance(low, cand, 3)
+        spelled = d <= max(1, len(cand) // 4) and (low not in VOCAB or d <= 1)
+        if fit >= 0.5 or (spelled and (not node.elements() or CHILDREN.get(cand) is None or fit)):
+            scored.append((-fit, d, cand))
+    if not scored and allowed is not None and low not in VOCAB:
+        for cand in VOCAB:
+            d = edit_distance(low, cand, 2)
+            if d <= max(1, len(cand) // 5):
+                scored.append((0.0, d, cand))
+    if not scored:
+        return None
+    scored.sort()
+    if len(scored) > 1 and scored[0][:2] == scored[1][:2]:
+        return None  # two names fit equally well: leave it
+    return scored[0][2]
+
+
+def _unwrap(parent: Node, node: Node) -> None:
+    i = next(k for k, c in enumerate(parent.children) if c is node)
+    parent.children[i : i + 1] = node.children
+
+
+# ---------------------------------------------------------------- layout
+
+
+def to_partwise(score: Node, log: Log) -> Node:
+    """A score-timewise score (measures holding parts) turned into score-partwise."""
+    parts: dict[str, Node] = {}
+    head: list[Node | str] = []
+    for c in score.children:
+        if isinstance(c, Node) and c.name == "measure":
+            for p in c.findall("part"):
+                pid = p.attrs.get("id", "P1")
+                part = parts.setdefault(pid, _el("part", None, id=pid))
+                part.children.append(Node("measure", dict(c.attrs), list(p.children), c.pos))
+        elif isinstance(c, Node) and c.name != "part":
+            head.append(c)
+    new = Node("score-partwise", dict(score.attrs), [*head, *parts.values()], score.pos)
+    log.add(
+        score.pos,
+        "layout",
+        "<score-timewise>",
+        "<score-partwise>",
+        "timewise score rearranged as partwise (same measures, same notes)",
+        0.98,
+    )
+    return new
+
+
+def as_score(doc: Node, log: Log) -> tuple[Node, bool] | None:
+    """The score element, wrapping a fragment in a minimal score; (score, was_fragment)."""
+    tops = doc.elements()
+    for t in tops:
+        if t.name == "score-timewise":
+            return to_partwise(t, log), False
+        if t.name == "score-partwise":
+            return t, False
+    kids = [t for t in tops if t.name in VOCAB]
+    if not kids:
+        return None
+    if all(k.name == "part" for k in kids):
+        body: list[Node] = kids
+    elif all(k.name in ("part", "measure") for k in kids):
+        body = [_el("part", None, *[k for k in kids if k.name == "measure"], id="P1")]
+    else:
+        inner = [k for k in kids if k.name in CHILDREN["measure"]]
+        if not inner:
+            return None
+        body = [_el("part", None, _el("measure", None, *inner, number="1"), id="P1")]
+    score = _el("score-partwise", None, *body, version="4.0")
+    log.add(
+        kids[0].pos,
+        "fragment",
+        f"<{kids[0].name}>",
+        "<score-partwise>",
+        "a fragment, not a whole score: wrapped in a minimal score to be read",
+        0.9,
+    )
+    return score, True
+
+
+# ---------------------------------------------------------------- truncation
+
+
+def _satisfied(node: Node) -> bool:
+    names = {c.name for c in node.elements()}
+    return all(any(a in names for a in alts) for alts in REQUIRED.get(node.name, ()))
+
+
+def drop_cut(score: Node, log: Log) -> None:
+    """Drop what a cut at the end of the text left half-written (no phantom notes)."""
+    parents = _parent_map(score)
+    for node in reversed(score.iter()):  # children before parents
+        parent = parents.get(id(node))
+        if parent is None:
+            continue
+        if not node.closed and node.name in LEAVES:
+            _remove(parent, node)
+            log.add(
+                node.pos,
+                "truncated",
+                _brief(node),
+                "",
+                f"<{node.name}> cut at the end of the text: its value may be cut too",
+                0.9,
+                lossy=True,
+            )
+        elif node.name in REQUIRED and not node.closed and not _satisfied(node):
+            _remove(parent, node)
+            log.add(
+                node.pos,
+                "truncated",
+                _brief(node),
+                "",
+                f"<{node.name}> lacks "
+                + " / ".join(a[0] for a in REQUIRED[node.name] if not _satisfied(node))
+                + ": dropped rather than guessed",
+                0.9,
+                lossy=True,
+            )
+        elif not node.closed:
+            node.closed = True
+            log.add(
+                node.pos,
+                "truncated",
+                f"<{node.name}>",
+                f"</{node.name}>",
+                "closed at the end of the text",
+                0.95,
+            )
+
+
+# ---------------------------------------------------------------- pitches
+
+_STEP_RE = re.compile(r"\s*([A-Ga-g])(.*?)\s*$", re.S)
+_SIGNED_RE = re.compile(r"[+-]\d(?:\.\d+)?")
+
+
+def parse_step(text: str) -> tuple[str, float | None, int | None] | None:
+    """('F', 1, None) for 'F#'; alter None when the text names none; None when unreadable."""
+    m = _STEP_RE.match(text)
+    if not m:
+        return None
+    step, rest = m.group(1).upper(), m.group(2).lower()
+    rest = re.sub(r"-?alter|natural|[&♮\s()_]", "", rest)
+    octave = None
+    om = re.search(r"(?<![+\-\d])(\d)$", rest)
+    if om:
+        octave, rest = int(om.group(1)), rest[: om.start()]
+    if not rest:
+        return step, None, octave
+    if _SIGNED_RE.fullmatch(rest):
+        return step, float(rest), octave
+    table = {"#": 1, "♯": 1, "x": 2, "b": -1, "♭": -1, "-": -1, "s": 1, "is": 1, "es": -1}
+    for word, v in (("sharp", 1), ("flat", -1)):
+        if rest == word:
+            return step, float(v), octave
+    if rest in ("is", "es", "s"):
+        return step, float(table[rest]), octave
+    if all(ch in "#♯xb♭-" for ch in rest):
+        return step, float(sum(table[ch] for ch in rest)), octave
+    return None
+
+
+def _num(text: str) -> float | None:
+    t = text.strip().replace("+", "")
+    try:
+        v = float(t)
+    except ValueError:
+        return None
+    return v if v == v and abs(v) < 1e9 else None
+
+
+def fix_pitches(score: Node, log: Log) -> None:
+    parents = _parent_map(score)
+    last_octave = 4
+    for pitch in score.iter():
+        if pitch.name != "pitch":
+            continue
+        note = parents.get(id(pitch))
+        step_el, alter_el, oct_el = pitch.find("step"), pitch.find("alter"), pitch.find("octave")
+        got = parse_step(step_el.text()) if step_el is not None else None
+        if step_el is None or got is None:
+            if note is not None and (owner := parents.get(id(note))) is not None:
+                _remove(owner, note)
+                log.add(
+                    pitch.pos,
+                    "incomplete",
+                    _brief(pitch),
+                    "",
+                    "pitch without a readable step: note dropped, not guessed",
+                    0.8,
+                    lossy=True,
+                )
+            continue
+        step, alter, octave = got
+        written = step_el.text()
+        if written != step:
+            step_el.set_text(step)
+            after = step + (f" + <alter>{alter:g}</alter>" if alter else "")
+            log.add(
+                step_el.pos, "step", written.strip(), after, "step spelt with its accidental", 0.9
+            )
+        if alter_el is not None:
+            a = parse_step("C" + alter_el.text().strip())
+            v = _num(alter_el.text())
+            if v is None and a is not None and a[1] is not None:
+                v = a[1]
+            if v is None:
+                _remove(pitch, alter_el)
+                log.add(
+                    alter_el.pos, "alter", alter_el.text(), "", "unreadable <alter> dropped", 0.7
+                )
+            elif f"{v:g}" != alter_el.text().strip():
+                log.add(
+                    alter_el.pos,
+                    "alter",
+                    alter_el.text(),
+                    f"{v:g}",
+                    "alter written as a number",
+                    0.9,
+                )
+                alter_el.set_text(f"{v:g}")
+        elif alter:
+            new = _el("alter", f"{alter:g}")
+            pitch.children.insert(pitch.children.index(step_el) + 1, new)
+        if oct_el is None or _num(oct_el.text()) is None:
+            guess = octave if octave is not None else last_octave
+            if oct_el is not None:
+                _remove(pitch, oct_el)
+            pitch.children.append(_el("octave", str(guess)))
+            log.add(
+                pitch.pos,
+                "octave",
+                "" if oct_el is None else oct_el.text(),
+                str(guess),
+                "octave missing: taken from the step text"
+                if octave is not None
+                else "octave missing: the previous note's octave",
+                0.9 if octave is not None else 0.6,
+            )
+            last_octave = guess
+        else:
+            value = _num(oct_el.text())
+            if value is not None:
+                if f"{int(value)}" != oct_el.text().strip():
+                    log.add(
+                        oct_el.pos,
+                        "octave",
+                        oct_el.text(),
+                        f"{int(value)}",
+                        "octave as a whole number",
+                    )
+                    oct_el.set_text(f"{int(value)}")
+                last_octave = int(value)
+
+
+# ---------------------------------------------------------------- parts
+
+
+def fix_parts(score: Node, log: Log) -> None:
+    parts = score.findall("part")
+    plist = score.find("part-list")
+    sparts = plist.findall("score-part") if plist is not None else []
+    sids = [sp.attrs.get("id", "") for sp in sparts]
+    seen: set[str] = set()
+    for i, part in enumerate(parts):
+        pid = part.attrs.get("id", "")
+        want = pid
+        if len(sids) == len(parts) and pid not in sids and sids[i] and sids[i] not in seen:
+            want = sids[i]
+        elif not pid or pid in seen:
+            want = next(f"P{k}" for k in range(i + 1, i + 1000) if f"P{k}" not in seen)
+        if want != pid:
+            part.attrs["id"] = want
+            log.add(
+                part.pos,
+                "part-id",
+                f'id="{pid}"',
+                f'id="{want}"',
+                "part id missing or not in the part-list",
+                0.95,
+            )
+        seen.add(want)
+    if plist is None:
+        plist = _el("part-list")
+        at = next(
+            (k for k, c in enumerate(score.children) if isinstance(c, Node) and c.name == "part"), 0
+        )
+        score.children.insert(at, plist)
+        log.add(
+            parts[0].pos if parts else -1,
+            "part-list",
+            "",
+            "<part-list>",
+            "score had no part-list: made from its parts",
+            0.95,
+        )
+    have = {sp.attrs.get("id", "") for sp in plist.findall("score-part")}
+    for part in parts:
+        pid = part.attrs["id"]
+        if pid not in have:
+            plist.children.append(_el("score-part", None, _el("part-name", pid), id=pid))
+            log.add(
+                part.pos,
+                "part-list",
+                "",
+                f'<score-part id="{pid}">',
+                "part had no entry in the part-list",
+                0.95,
+            )
+    for sp in plist.findall("score-part"):
+        if sp.find("part-name") is None:
+            sp.children.insert(0, _el("part-name", sp.attrs.get("id", "")))
+
+
+# ---------------------------------------------------------------- rhythm
+
+
+def _type_quarters(note: Node) -> Fraction | None:
+    t = note.find("type")
+    if t is None or t.text().strip() not in NOTE_TYPES:
+        return None
+    q = Fraction(NOTE_TYPES[t.text().strip()])
+    add = q
+    for _ in note.findall("dot"):
+        add /= 2
+        q += add
+    tm = note.find("time-modification")
+    if tm is not None:
+        a, n = tm.find("actual-notes"), tm.find("normal-notes")
+        av, nv = (_num(a.text()) if a else None), (_num(n.text()) if n else None)
+        if av and nv and av > 0 and nv > 0:
+            q = q * Fraction(int(nv)) / Fraction(int(av))
+    return q
+
+
+def _duration(node: Node) -> Fraction | None:
+    d = node.find("duration")
+    v = _num(d.text()) if d is not None else None
+    return Fraction(v).limit_denominator(1000) if v is not None and v >= 0 else None
+
+
+def fix_rhythm(score: Node, log: Log) -> None:
+    """Infer missing or contradicted <divisions>; give notes without a duration one."""
+    for part in score.findall("part"):
+        measures = part.findall("measure")
+        notes = [n for m in measures for n in m.findall("note") if n.find("grace") is None]
+        divs_el = next(
+            (d for m in measures for a in m.findall("attributes") for d in a.findall("divisions")),
+            None,
+        )
+        ratios: Counter[Fraction] = Counter()
+        for n in notes:
+            q, d = _type_quarters(n), _duration(n)
+            if q and d:
+                ratios[d / q] += 1
+        common, count = ratios.most_common(1)[0] if ratios else (None, 0)
+        declared = _num(divs_el.text()) if divs_el is not None else None
+        if not notes:
+            continue
+        if common is not None and common.denominator != 1:
+            common = None
+        if divs_el is None or declared is None or declared <= 0:
+            value = int(common) if common else 1
+            why = (
+                f"no <divisions>: {value} from {count} notes' <type> and <duration>"
+                if common
+                else "no <divisions> and no <type> to infer it: durations read as quarters"
+            )
+            if divs_el is not None:
+                divs_el.set_text(str(value))
+            elif measures:
+                _set_divisions(measures[0], value)
+            log.add(
+                divs_el.pos if divs_el is not None else part.pos,
+                "divisions",
+                "",
+                str(value),
+                why,
+                0.95 if common else 0.6,
+            )
+            declared = value
+        elif common and common != declared and count >= 3 and count >= 0.8 * sum(ratios.values()):
+            log.add(
+                divs_el.pos,
+                "divisions",
+                divs_el.text(),
+                str(common),
+                f"<divisions> contradicted by {count} notes' <type> and <duration>",
+                0.8,
+            )
+            divs_el.set_text(str(common))
+            declared = float(common)
+        _fill_durations(notes, int(declared), log)
+
+
+def _set_divisions(measure: Node, value: int) -> None:
+    attrs = measure.find("attributes")
+    if attrs is None:
+        attrs = _el("attributes")
+        measure.children.insert(0, attrs)
+    attrs.children.insert(0, _el("divisions", str(value)))
+
+
+def _fill_durations(notes: list[Node], divisions: int, log: Log) -> None:
+    prev: Fraction | None = None
+    for n in notes:
+        d = _duration(n)
+        if d is not None and d > 0:
+            prev = d
+            continue
+        q = _type_quarters(n)
+        if n.find("chord") is not None and prev is not None and q is None:
+            value = prev
+        elif q is not None:
+            value = q * divisions
+        else:
+            value = prev if prev is not None else Fraction(divisions)
+        text = f"{float(value):g}" if value.denominator != 1 else str(value.numerator)
+        old = n.find("duration")
+        if old is not None:
+            _remove(n, old)
+        at = next(
+            (
+                k
+                for k, c in enumerate(n.children)
+                if isinstance(c, Node) and c.name in ("tie", "voice", "type")
+            ),
+            len(n.children),
+        )
+        n.children.insert(at, _el("duration", text))
+        log.add(
+            n.pos,
+            "duration",
+            "" if old is None else _brief(old),
+            f"<duration>{text}</duration>",
+            "note without a duration: from its <type>"
+            if q is not None
+            else "note without a duration or type: the previous note's",
+            0.9 if q is not None else 0.6,
+        )
+        prev = value
+
+
+# ---------------------------------------------------------------- tempo
+
+
+def fix_tempo(score: Node, log: Log) -> None:
+    """<tempo> (not a MusicXML element) becomes a direction with a metronome and sound tempo."""
+    parents = _parent_map(score)
+    for node in score.iter():
+        if node.name != "tempo":
+            continue
+        parent = parents.get(id(node))
+        if parent is None:
+            continue
+        pm = node.find("per-minute")
+        bpm = _num(pm.text() if pm is not None else node.text())
+        bu = node.find("beat-unit")
+        unit = bu.text().strip() if bu is not None else "quarter"
+        note = ""
+        if unit not in NOTE_TYPES:
+            note = f" (beat-unit '{unit}' is no note value: quarter)"
+            unit = "quarter"
+        _remove(parent, node)
+        measure, anchor = parent, None
+        if parent.name != "measure":
+            anchor, measure = parent, parents.get(id(parent), parent)
+        has = any(
+            d.name == "direction"
+            and any(s.name == "sound" and "tempo" in s.attrs for s in d.elements())
+            for d in measure.elements()
+        )
+        if bpm is None or bpm <= 0 or bpm > 1000:
+            log.add(node.pos, "tempo", _brief(node), "", "unreadable <tempo> dropped", 0.7)
+            continue
+        if has:
+            log.add(
+                node.pos,
+                "tempo",
+                _brief(node),
+                "",
+                "<tempo> in <attributes> dropped: the measure already has a tempo direction",
+                0.8,
+            )
+            continue
+        qbpm = bpm * NOTE_TYPES[unit]
+        direction = _el(
+            "direction",
+            None,
+            _el(
+                "direction-type",
+                None,
+                _el("metronome", None, _el("beat-unit", unit), _el("per-minute", f"{bpm:g}")),
+            ),
+            _el("sound", None, tempo=f"{qbpm:g}"),
+            placement="above",
+        )
+        at = (
+            measure.children.index(anchor) + 1
+            if anchor is not None and anchor in measure.children
+            else 0
+        )
+        measure.children.insert(at, direction)
+        log.add(
+            node.pos,
+            "tempo",
+            _brief(node),
+            _brief(direction),
+            "<tempo> is no MusicXML element: made a tempo direction" + note,
+            0.9,
+        )
+
+
+# ---------------------------------------------------------------- meter
+
+
+def _measure_length(measure: Node, divisions: int) -> Fraction:
+    pos = top = Fraction(0)
+    for c in measure.elements():
+        d = _duration(c) or Fraction(0)
+        if c.name == "note":
+            if c.find("grace") is not None:
+                continue
+            if c.find("chord") is not None:
+                continue
+            pos += d
+        elif c.name == "forward":
+            pos += d
+        elif c.name == "backup":
+            pos -= d
+        top = max(top, pos)
+    return top / divisions if divisions else top
+
+
+def fix_meter(score: Node, log: Log) -> None:
+    """Invalid time signatures (3/3, 4/0) become the valid meter that best fills the measures."""
+    for part in score.findall("part"):
+        measures = part.findall("measure")
+        divisions = 1
+        lengths: list[Fraction] = []
+        for m in measures:
+            for a in m.findall("attributes"):
+                d = a.find("divisions")
+                if d is not None and (v := _num(d.text())) and v > 0:
+                    divisions = int(v)
+            lengths.append(_measure_length(m, divisions))
+        for m in measures:
+            for a in m.findall("attributes"):
+                for t in a.findall("time"):
+                    _fix_time(t, lengths, log)
+
+
+def _fix_time(t: Node, lengths: list[Fraction], log: Log) -> None:
+    b, bt = t.find("beats"), t.find("beat-type")
+    if b is None or bt is None:
+        return
+    parts = [_num(x) for x in b.text().split("+")]
+    beats = (
+        int(sum(p for p in parts if p)) if all(p and p > 0 and p == int(p) for p in parts) else 0
+    )
+    btype = _num(bt.text())
+    if beats > 0 and btype in _VALID_BEAT_TYPES:
+        return
+    inner = lengths[1:-1] or lengths
+    dominant = Counter(inner).most_common(1)[0][0] if inner else Fraction(0)
+    cands: set[tuple[int, int]] = set()
+    if beats > 0:
+        cands.update((beats, d) for d in (2, 4, 8))
+    for den in (4, 8, 16):
+        num = dominant * den / 4
+        if dominant > 0 and num.denominator == 1:
+            cands.add((int(num), den))
+            break
+    if not cands:
+        cands.add((4, 4))
+
+    def cost(c: tuple[int, int]) -> tuple[int, int, int]:
+        size = Fraction(4 * c[0], c[1])
+        bad = sum(1 for L in inner if size != L)
+        return (bad, c[0] != beats, abs(c[1] - 4))
+
+    nb, nt = min(sorted(cands), key=cost)
+    before = f"{b.text().strip()}/{bt.text().strip()}"
+    b.set_text(str(nb))
+    bt.set_text(str(nt))
+    log.add(
+        t.pos,
+        "time-signature",
+        before,
+        f"{nb}/{nt}",
+        "invalid time signature: the valid meter that best fills the measures",
+        0.8,
+    )
