@@ -43,14 +43,18 @@ def play_paths(
     backend: str | None = None,
     soundfont: Path | None = None,
     console: Console | None = None,
+    player: Backend | None = None,
 ) -> int:
     """Play MIDI files, scores and output folders in turn with a progress line; return the
-    exit code (0 played, 1 no audio device, 2 bad input, 130 stopped by Ctrl-C)."""
+    exit code (0 played, 1 no audio device, 2 bad input, 130 stopped by Ctrl-C).
+
+    ``player`` is a backend instance to use instead of the one ``backend`` names.
+    """
     from rich.progress import BarColumn, Progress, TextColumn
 
     console = console or Console()
     try:
-        player = get_backend(backend)
+        player = player or get_backend(backend)
         font = find_soundfont(soundfont)
     except PlayError as exc:
         _fail(str(exc))

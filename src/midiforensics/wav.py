@@ -28,6 +28,7 @@ CHANNELS = 2
 SAMPLE_BYTES = 2
 FRAME_BYTES = CHANNELS * SAMPLE_BYTES
 BUFFER_FRAMES = 1024
+AUDIBLE = 16  # sample magnitude above FluidSynth's dither noise
 RATES = (8000, 11025, 16000, 22050, 32000, 44100, 48000, 96000)
 
 
@@ -111,8 +112,8 @@ def _cut(data: bytes, started: int, rate: int, first_onset: float, seconds: floa
     """The ``seconds`` of samples in ``data`` that belong to the piece.
 
     ``started`` (bytes written when play() returned) is right to within a buffer or two;
-    the first non-zero frame after it, less the MIDI's first-note time, pins the start to
-    the sample when they agree.
+    the first audible frame after it, less the MIDI's first-note time, pins the start to
+    within a few milliseconds when they agree.
     """
     start = started - started % FRAME_BYTES
     window = 4 * BUFFER_FRAMES * FRAME_BYTES
@@ -127,12 +128,13 @@ def _cut(data: bytes, started: int, rate: int, first_onset: float, seconds: floa
 
 
 def _first_sound(data: bytes, offset: int) -> int | None:
-    """Byte offset of the first frame at or after ``offset`` with a non-zero sample."""
+    """Byte offset of the first frame at or after ``offset`` louder than FluidSynth's
+    dither (which puts +-1 samples into silence from the moment it starts)."""
     import numpy as np
 
     usable = (len(data) - offset) // FRAME_BYTES * FRAME_BYTES
     samples = np.frombuffer(data, dtype="<i2", count=usable // SAMPLE_BYTES, offset=offset)
-    nonzero = np.flatnonzero(samples)
+    nonzero = np.flatnonzero(np.abs(samples.astype(np.int32)) > AUDIBLE)
     if nonzero.size == 0:
         return None
     return offset + int(nonzero[0]) // CHANNELS * FRAME_BYTES
