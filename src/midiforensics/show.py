@@ -267,23 +267,32 @@ class PianoRoll:
 
 
 def note_list(summary: MidiSummary, bars: int = 4) -> Table:
-    """The first bars as text: pitches with durations in quarters, chords joined by ``+``."""
+    """The first bars as text: pitches with durations in quarters, chords joined by ``+``;
+    one row per bar and channel when there are several channels."""
+    channels = sorted({n.channel for n in summary.notes})
     table = Table(box=None, show_header=True, header_style="bold", pad_edge=False)
     table.add_column("bar", justify="right")
+    if len(channels) > 1:
+        table.add_column("ch", justify="right")
     table.add_column("notes (pitch duration-in-quarters)")
     starts = summary.bar_starts(summary.end)
     for i, start in enumerate(starts[:bars]):
         stop = starts[i + 1] if i + 1 < len(starts) else float("inf")
         in_bar = [n for n in summary.notes if start - 1e-9 <= n.onset < stop - 1e-9]
-        chords: dict[float, list[Note]] = {}
-        for n in in_bar:
-            chords.setdefault(n.onset, []).append(n)
-        words = []
-        for onset in sorted(chords):
-            group = sorted(chords[onset], key=lambda n: n.pitch)
-            names = "+".join(pitch_name(n.pitch) for n in group)
-            words.append(f"{names} {_quarters(max(n.duration for n in group))}")
-        table.add_row(str(i + 1), "  ".join(words) or "[dim]rest[/]")
+        for channel in channels if len(channels) > 1 else [None]:
+            chords: dict[float, list[Note]] = {}
+            for n in in_bar:
+                if channel is None or n.channel == channel:
+                    chords.setdefault(n.onset, []).append(n)
+            words = []
+            for onset in sorted(chords):
+                group = sorted(chords[onset], key=lambda n: n.pitch)
+                names = "+".join(pitch_name(n.pitch) for n in group)
+                words.append(f"{names} {_quarters(max(n.duration for n in group))}")
+            if channel is None:
+                table.add_row(str(i + 1), "  ".join(words) or "[dim]rest[/]")
+            elif words:
+                table.add_row(str(i + 1), str(channel + 1), "  ".join(words))
     return table
 
 
