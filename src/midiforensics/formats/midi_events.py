@@ -262,7 +262,9 @@ def run_from(
 
 def quality(run: tuple[int, bool, int, int]) -> int:
     n, clean, _, orphans = run
-    return n + (LOOKAHEAD if clean else 0) - orphans
+    # Every reading that ends cleanly is as good as any other (more, smaller events are no
+    # better); among them the one that changes least wins.
+    return (2 * LOOKAHEAD if clean else n) - orphans
 
 
 def strict_run(
