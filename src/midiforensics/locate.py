@@ -42,6 +42,7 @@ class Run:
     pieces: tuple[tuple[int, int], ...] = field(repr=False, default=())
     truncated: bool = False
     data: bytes | None = field(repr=False, default=None)  # decoded here (hex, bytes literal)
+    joins: tuple[int, ...] = ()  # text offsets where a continuation block was joined on
 
     def text_offset(self, index: int) -> int:
         """The text offset of payload character ``index`` (base64 runs)."""
@@ -351,3 +352,17 @@ def find_bytes_literals(text: str) -> list[Run]:
             cur.append((m.start(), m.end(), value))
     flush()
     return runs
+
+
+def join_runs(a: Run, b: Run) -> Run:
+    """``b`` appended to ``a`` as one run (a blob split over two blocks)."""
+    shift = len(a.payload)
+    return Run(
+        start=a.start,
+        end=b.end,
+        encoding=a.encoding,
+        payload=a.payload + b.payload,
+        pieces=a.pieces + tuple((i + shift, off) for i, off in b.pieces),
+        truncated=b.truncated,
+        joins=(*a.joins, b.start),
+    )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import io
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -15,7 +16,7 @@ from typing import Any
 
 from . import classify
 from .formats.base import MusicResult
-from .locate import LineIndex, Run, find_base64, find_bytes_literals, find_hex
+from .locate import LineIndex, Run, find_base64, find_bytes_literals, find_hex, join_runs
 from .models import Artifact, Blob, Problem, Repair, Report, Segment, Span
 from .write import Writer
 
@@ -23,6 +24,9 @@ MAX_DEPTH = 4  # text inside a payload inside a payload ... at most this deep
 MAX_DECODED = 256 * 1024 * 1024  # bytes decoded from one input, all blobs together
 MAX_INFLATE = 64 * 1024 * 1024  # one gzip member
 BIN_MIN = 64  # smaller unknown payloads are reported, not written
+MAX_MEMBERS = 1000  # files read from one zip
+MAX_JOIN_GAP = 4000  # characters of prose between two blocks of one split blob
+_STARTS = (b"MThd", b"MTrk", b"PK\x03\x04", b"\x1f\x8b", b"<?xml", b"RIFF", b"\x89PNG")
 _ENC_LABEL = {"base64": "b64", "hex": "hex", "bytes-literal": "bytes"}
 _BINARY_MAGIC = (b"MThd", b"MTrk", b"RIFF", b"PK\x03\x04", b"\x1f\x8b", b"\x89PNG")
 
@@ -135,12 +139,37 @@ class _Run:
             if res is not None:
                 self.music(res, "abc", f"{ctx.label}abc-L{line}", ctx.where(s), _shift(ctx, s))
         runs = find_hex(ctx.text) + find_bytes_literals(ctx.text)
-        runs += find_base64(ctx.text)
+        runs += self._stitch(ctx.text, find_base64(ctx.text))
         for run in sorted(runs, key=lambda r: (r.start, -(r.end - r.start))):
             if _overlaps(run.start, run.end, taken):
                 continue
             taken.append((run.start, run.end))
             self.encoded(ctx, run)
+
+    def _stitch(self, text: str, runs: list[Run]) -> list[Run]:
+        """Join base64 blobs split over several blocks ("continued in the next block")."""
+        if len(runs) < 2 or not self.repair:
+            return runs
+        from .decode import decode_base64
+
+        out = [runs[0]]
+        for b in runs[1:]:
+            a = out[-1]
+            if (
+                b.start - a.end <= MAX_JOIN_GAP
+                and not a.payload.endswith("=")
+                and _wants_more(decode_base64(a.payload).data, len(a.payload))
+                and not decode_base64(b.payload).data.startswith(_STARTS)
+            ):
+                joined = join_runs(a, b)
+                alone = len(decode_base64(a.payload).repairs) + len(
+                    decode_base64(b.payload).repairs
+                )
+                if len(decode_base64(joined.payload).repairs) <= alone:
+                    out[-1] = joined
+                    continue
+            out.append(b)
+        return out
 
     def _span(self, ctx: _Text, s: int, e: int, encoding: str, truncated: bool = False) -> Span:
         line, col = ctx.index.linecol(s)
@@ -165,6 +194,17 @@ class _Run:
             ]
         else:
             data = run.data or b""
+        for join in run.joins:
+            repairs.append(
+                Repair(
+                    stage="locate",
+                    kind="stitched",
+                    reason="the blob stops mid-piece and the next block continues it: joined",
+                    offset=join,
+                    where=ctx.where(join),
+                    confidence=0.8,
+                )
+            )
         if run.truncated:
             repairs.append(
                 Repair(
@@ -271,22 +311,63 @@ class _Run:
                 self.music(res, "mxl", label, chain, at_byte)
             else:
                 self.other(f"{label}-zip.bin", chunk, "binary", chain)
+                if depth < MAX_DEPTH:
+                    for k, member in enumerate(self._unzip(chunk, chain), 1):
+                        self._child(blob, member, f"{chain} member {k}", f"{label}-z{k}", depth)
         elif kind == "gzip":
             inner = self._inflate(chunk, chain)
             if inner is not None and depth < MAX_DEPTH:
-                child = Blob(
-                    id=f"B{len(self.blobs) + 1}",
-                    span=blob.span,
-                    data=inner,
-                    depth=depth + 1,
-                    parent=blob.id,
-                    provenance=f"{chain} gunzip",
-                )
-                self.blob(child, f"{label}-gz", depth + 1)
+                self._child(blob, inner, f"{chain} gunzip", f"{label}-gz", depth)
         elif kind in ("padding",):
             return
         elif len(chunk) >= BIN_MIN or kind != "unknown":
             self.other(f"{label}-{kind}.bin", chunk, "binary", chain)
+
+    def _child(self, parent: Blob, data: bytes, provenance: str, label: str, depth: int) -> None:
+        """A payload found inside another (a gzip member, a file in a zip)."""
+        digest = hashlib.sha256(data).digest()
+        if digest in self.seen or not data:
+            return
+        if self.decoded + len(data) > MAX_DECODED:
+            self.problems.append(Problem(provenance, "decoded-size budget exhausted: skipped"))
+            return
+        self.decoded += len(data)
+        blob_id = f"B{len(self.blobs) + 1}"
+        self.seen[digest] = blob_id
+        child = Blob(
+            id=blob_id,
+            span=parent.span,
+            data=data,
+            depth=depth + 1,
+            parent=parent.id,
+            provenance=provenance,
+        )
+        self.blob(child, label, depth + 1)
+
+    def _unzip(self, chunk: bytes, where: str) -> list[bytes]:
+        """Members of a zip that is not a score, read in memory with bounded sizes."""
+        import zipfile
+
+        out: list[bytes] = []
+        try:
+            with zipfile.ZipFile(io.BytesIO(chunk)) as zf:
+                for info in zf.infolist()[:MAX_MEMBERS]:
+                    if info.is_dir():
+                        continue
+                    if info.file_size > MAX_INFLATE or info.file_size > 200 * max(
+                        info.compress_size, 1
+                    ):
+                        self.problems.append(
+                            Problem(where, "a zip member expands too far: refused (zip bomb?)")
+                        )
+                        continue
+                    with zf.open(info) as fh:
+                        data = fh.read(MAX_INFLATE + 1)
+                    if len(data) <= MAX_INFLATE:
+                        out.append(data)
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as exc:
+            self.problems.append(Problem(where, f"zip could not be read: {exc}"))
+        return out
 
     def _inflate(self, chunk: bytes, where: str) -> bytes | None:
         try:
@@ -313,6 +394,27 @@ class _Run:
             name = getattr(fn, "__name__", "handler")
             self.problems.append(Problem(where, f"{name} failed: {type(exc).__name__}: {exc}"))
             return None
+
+
+def _wants_more(data: bytes, n_chars: int) -> bool:
+    """True when a decoded blob stops in the middle of something: a MIDI chunk that declares
+    more bytes than are there, a score with no end tag, or base64 cut mid-frame."""
+    if n_chars % 4:
+        return True
+    pos = data.find(b"MThd")
+    if pos != -1:
+        pos += 14
+        while pos + 8 <= len(data):
+            length = int.from_bytes(data[pos + 4 : pos + 8], "big")
+            if pos + 8 + length > len(data):
+                return True
+            pos += 8 + length
+        return pos > len(data)
+    head = data[:4096]
+    for tag in (b"<score-partwise", b"<score-timewise"):
+        if tag in head and b"</" + tag[1:] not in data:
+            return True
+    return False
 
 
 def _overlaps(s: int, e: int, taken: list[tuple[int, int]]) -> bool:
