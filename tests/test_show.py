@@ -145,9 +145,30 @@ def test_no_report_means_no_repairs(tmp_path: Path) -> None:
 def test_repairs_table_is_capped() -> None:
     from midiforensics.show import repairs_table
 
-    repairs = [Repair(stage="s", kind="k", reason=f"r{i}", where=f"L{i}") for i in range(12)]
+    repairs = [
+        Repair(stage="s", kind="k", reason=f"r{i}", before=f"b{i}", after="a", where=f"L{i}")
+        for i in range(12)
+    ]
     text = render(repairs_table(repairs, limit=8))
     assert "L7" in text and "L8 " not in text and "4 more" in text
+
+
+def test_repeated_repairs_are_counted_once() -> None:
+    from midiforensics.show import repairs_table
+
+    same = Repair(
+        stage="xml", kind="element-name", reason="not MusicXML", before="<p>", after="<pitch>"
+    )
+    chain = "L1:C1 base64 -> text@0 -> text L3:C9"
+    repairs = [
+        same,
+        same,
+        same,
+        Repair(stage="xml", kind="step", reason="x", before="D-alter", after="D", where=chain),
+    ]
+    text = render(repairs_table(repairs))
+    assert "<p> → <pitch>  ×3" in text
+    assert "D-alter → D" in text and "text L3:C9" in text and "base64" not in text
 
 
 def test_show_command_reads_scores_and_folders(tmp_path: Path, app: typer.Typer) -> None:

@@ -296,16 +296,33 @@ def note_list(summary: MidiSummary, bars: int = 4) -> Table:
     return table
 
 
-def repairs_table(repairs: Sequence[Repair], limit: int = 8) -> Table:
+def _brief(text: str, width: int = 20) -> str:
+    """Whitespace (and literal escapes) collapsed, cut to ``width`` characters."""
+    flat = " ".join(text.replace("\\n", " ").replace("\\t", " ").split())
+    return flat if len(flat) <= width else flat[: width - 1] + "…"
+
+
+def repairs_table(repairs: Sequence[Repair], limit: int = 10) -> Table:
+    """The repairs, the same change made in several places shown once with a count; the
+    location is the last hop of the chain (where in the decoded text)."""
+    groups: dict[tuple[str, str, str], list[Repair]] = {}
+    for r in repairs:
+        groups.setdefault((r.kind, r.before, r.after), []).append(r)
     table = Table(title="what the repairs changed", title_justify="left", box=None, pad_edge=False)
-    table.add_column("where", style="dim")
-    table.add_column("change")
+    table.add_column("where", style="dim", no_wrap=True)
+    table.add_column("change", no_wrap=True)
     table.add_column("why", style="dim")
-    for r in repairs[:limit]:
-        change = f"{r.before!s:.30} → {r.after!s:.30}" if (r.before or r.after) else r.kind
-        table.add_row(r.where or (f"@{r.offset}" if r.offset is not None else ""), change, r.reason)
-    if len(repairs) > limit:
-        table.add_row("", f"… and {len(repairs) - limit} more", "")
+    for (kind, before, after), same in list(groups.items())[:limit]:
+        first = same[0]
+        where = first.where.rsplit(" -> ", 1)[-1] if first.where else ""
+        if not where and first.offset is not None:
+            where = f"@{first.offset}"
+        change = f"{_brief(before)} → {_brief(after)}" if (before or after) else kind
+        if len(same) > 1:
+            change += f"  ×{len(same)}"
+        table.add_row(where, change, first.reason)
+    if len(groups) > limit:
+        table.add_row("", f"… and {len(groups) - limit} more kinds of change", "")
     return table
 
 
