@@ -30,6 +30,7 @@ STAGE = "abc"
 
 _MAX_LINE = 4000  # a longer line is not ABC (keeps hostile input cheap)
 _MAX_TUNE = 100_000  # characters of one tune that are read
+_MAX_NOTES = 2000  # notes of one tune that are rendered (music21 is superlinear)
 _MIN_NOTES = 3  # fewer notes than this is not a tune
 
 _TOKEN_RE = re.compile(
@@ -108,23 +109,25 @@ def _tokenize(line: str) -> list[_Tok]:
 # ---------------------------------------------------------------------------------- finding
 
 
-def _classify(line: str) -> tuple[str, int]:
-    """(kind, notes): kind is strong | weak | X | body | comment | blank | other."""
+def _classify(line: str) -> tuple[str, int, int]:
+    """(kind, notes, bar lines): kind is X | strong | title | weak | body | comment | blank | other."""
     s = line.strip()
     if not s:
-        return "blank", 0
+        return "blank", 0, 0
     if len(s) > _MAX_LINE:
-        return "other", 0
+        return "other", 0, 0
     if s.startswith("%"):
-        return "comment", 0
+        return "comment", 0, 0
     m = _FIELD_RE.match(s)
     if m:
         letter, value = m.group(1), m.group(2)
         if letter in _STRONG and _STRONG[letter].match(value):
-            return ("X" if letter == "X" else "strong"), 0
+            return ("X" if letter == "X" else "strong"), 0, 0
         if letter in _WEAK and len(value) < 200:
-            return "weak", 0
-        return "other", 0
+            return ("title" if letter == "T" else "weak"), 0, 0
+        return "other", 0, 0
+    if s.count('"') % 2:  # a chord symbol cut off at the end of the line
+        s = s[: s.rfind('"')]
     notes = bad = bars = 0
     for t in _tokenize(s):
         if t.kind in ("note", "lettacc"):
@@ -134,9 +137,9 @@ def _classify(line: str) -> tuple[str, int]:
         elif t.kind == "bad":
             bad += len(t.text)
     nonspace = len(s) - s.count(" ") - s.count("\t")
-    if notes and bad * 10 <= nonspace and (bars or notes >= 3):
-        return "body", notes
-    return "other", 0
+    if notes and bad * 10 <= nonspace:
+        return "body", notes, bars
+    return "other", 0, 0
 
 
 def _unescape(s: str) -> str:
@@ -237,13 +240,16 @@ def _units(text: str) -> Iterator[_Unit]:
 class _Group:
     units: list[_Unit] = field(default_factory=list)
     strong: bool = False
+    title: bool = False
+    bars: int = 0
     body: bool = False
     notes: int = 0
     fenced: bool = False
     last_music: int = 0  # units[:last_music] is the tune without trailing blank lines
 
     def tune(self) -> tuple[Extent, str] | None:
-        if not self.body or self.notes < _MIN_NOTES or not (self.strong or self.fenced):
+        known = self.strong or self.fenced or (self.title and self.bars >= 2)
+        if not self.body or self.notes < _MIN_NOTES or not known:
             return None
         units = self.units[: self.last_music]
         return (units[0].start, units[-1].end), "\n".join(u.line for u in units) + "\n"
@@ -266,7 +272,7 @@ def find_abc(text: str) -> list[tuple[Extent, str]]:
         cur, gap = None, False
 
     for u in _units(text):
-        kind, notes = ("other", 0) if u.fence else _classify(u.line)
+        kind, notes, bars = ("other", 0, 0) if u.fence else _classify(u.line)
         if kind == "other":
             close()
             continue
@@ -289,6 +295,9 @@ def find_abc(text: str) -> list[tuple[Extent, str]]:
         if kind == "body":
             cur.body = True
             cur.notes += notes
+            cur.bars += bars
+        elif kind == "title":
+            cur.title = True
         elif kind in ("strong", "X"):
             cur.strong = True
     close()
@@ -461,7 +470,7 @@ def _fix_headers(text: str, header: list[tuple[int, str]], body_start: int, log:
         m = _field(header, "M")
         meter = _fraction(m[2]) if m is not None else None
         unit = "1/16" if meter is not None and meter < Fraction(3, 4) else "1/8"
-        said = f"M:{m[2]}" if m is not None else "no meter"
+        said = f"M:{m[2]}" if m is not None else "a tune without M:"
         log.add(
             where,
             where,
@@ -773,7 +782,7 @@ def _fix_bars(text: str, log: _Log) -> None:
                     " |",
                     "",
                     "rebar",
-                    f"bar holds {_as_meter(b.dur * unit, meter)} in M:{m[2]}; bar line added, every note kept",
+                    f"bar holds {_as_meter(b.dur * unit, m[2])} in M:{m[2]}; bar line added, every note kept",
                 )
             _carry_across(b, cuts, keysig, log)
         return
@@ -793,15 +802,16 @@ def _fix_bars(text: str, log: _Log) -> None:
                 new,
                 m[1].strip(),
                 "meter",
-                f"every bar holds {_as_meter(total, meter)}, not {m[2]}; meter set to fit the bars, "
+                f"every bar holds {_as_meter(total, m[2])}, not {m[2]}; meter set to fit the bars, "
                 "notes kept",
                 0.8,
             )
 
 
-def _as_meter(length: Fraction, meter: Fraction) -> str:
-    """A length in whole notes, spelt like the meter (8/4 rather than 2)."""
-    den = max(meter.denominator, length.denominator)
+def _as_meter(length: Fraction, meter: str) -> str:
+    """A length in whole notes, spelt like the meter text (8/4 rather than 2)."""
+    m = re.search(r"/(\d+)", meter)
+    den = max(int(m.group(1)) if m else 4, length.denominator)
     return f"{length * den}/{den}"
 
 
@@ -906,24 +916,38 @@ def _expected_notes(text: str) -> int:
     return count
 
 
+def _read_limit(text: str) -> tuple[int, str]:
+    """Where to stop reading a tune (music21 slows down sharply on very long ones), and why."""
+    limit, why = len(text), ""
+    if len(text) > _MAX_TUNE:
+        limit = text.rfind("\n", 0, _MAX_TUNE) + 1 or _MAX_TUNE
+        why = f"tune longer than {_MAX_TUNE} characters; the rest was not read"
+    _, body = _split_tune(text[:limit])
+    count = 0
+    for off, line in body:
+        for t in _tokenize(line):
+            if _is_note(t):
+                count += 1
+                if count >= 2 * _MAX_NOTES:
+                    return (
+                        off + t.end,
+                        f"more than {2 * _MAX_NOTES} notes without a bar line; rest not read",
+                    )
+            elif t.kind == "bar" and count >= _MAX_NOTES:
+                return off + t.end, f"tune has more than {_MAX_NOTES} notes; the rest was not read"
+    return limit, why
+
+
 def repair_abc(tune: str) -> MusicResult | None:
     """Repair one ABC tune and render it; None when it holds no notes."""
     if not isinstance(tune, str) or not tune.strip():
         return None
     log = _Log()
     text = tune
-    if len(text) > _MAX_TUNE:
-        cut = text.rfind("\n", 0, _MAX_TUNE) + 1 or _MAX_TUNE
-        log.add(
-            cut,
-            len(text),
-            "",
-            "",
-            "truncated",
-            f"tune longer than {_MAX_TUNE} characters; the rest was not read",
-            0.5,
-        )
-    header, body = _split_tune(text[:_MAX_TUNE])
+    limit, why = _read_limit(text)
+    if limit < len(text):
+        log.add(limit, len(text), "", "", "truncated", why, 0.5)
+    header, body = _split_tune(text[:limit])
     if not body:
         return None
     k = _field(header, "K")
