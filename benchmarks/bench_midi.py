@@ -31,7 +31,9 @@ def valid_files(dirs: list[str]) -> list[bytes]:
     out = []
     for d in dirs:
         for path in sorted(glob.glob(f"{d}/*.txt")):
-            for m in B64.finditer(open(path).read()):
+            with open(path) as f:
+                text = f.read()
+            for m in B64.finditer(text):
                 s = re.sub(r"\s", "", m.group(0)).split("=")[0]
                 try:
                     b = base64.b64decode(s + "=" * (-len(s) % 4))
@@ -87,7 +89,11 @@ def set_len(b: bytes, t: int, delta: int) -> bytes:
 
 def note_positions(b: bytes) -> list[int]:
     """Offsets of explicit note-on status bytes (a rough scan, good enough to damage)."""
-    return [i for i in range(14, len(b) - 2) if b[i] & 0xF0 == 0x90 and b[i + 1] < 128 and b[i + 2] < 128]
+    return [
+        i
+        for i in range(14, len(b) - 2)
+        if b[i] & 0xF0 == 0x90 and b[i + 1] < 128 and b[i + 2] < 128
+    ]
 
 
 def dmg_len_long(b, rnd):
@@ -210,7 +216,9 @@ def main() -> None:
     for name, s in sorted(scores.items()):
         print(f"{name:16} n={len(s):3d} recovery={sum(s) / len(s):.3f}")
     allv = [x for s in scores.values() for x in s]
-    print(f"ALL {len(allv)} cases recovery={sum(allv) / len(allv):.3f} in {time.perf_counter() - t0:.1f}s")
+    print(
+        f"ALL {len(allv)} cases recovery={sum(allv) / len(allv):.3f} in {time.perf_counter() - t0:.1f}s"
+    )
 
 
 if __name__ == "__main__":

@@ -242,7 +242,8 @@ def run_from(
                 pos = r.at + 1
                 continue
             if buf[pos : pos + 3] == b"\xff\x2f\x00":
-                return n + 1, True, pos + 3, orphans
+                # an End of Track without its delta time: clean, but a repair of its own
+                return n + 1, True, pos + 3, orphans + 1
             return n, False, pos, orphans
         ev, pos = r
         n += 1
@@ -330,7 +331,7 @@ def _resync(
                     bytes([local[fail.at - pos]]),
                     lossy=True,
                 )
-                consider(ev, pos + used, fix, 0.5)
+                consider(ev, pos + used, fix, 0.2)
     # 2. A fixed-size meta event with the wrong size: read it with the size it must have.
     if fail.reason == "meta" and pos < fail.at < stop and buf[fail.at - 1] == 0xFF:
         kind = buf[fail.at]
