@@ -185,3 +185,21 @@ def test_hostile_input_never_raises_and_output_always_loads() -> None:
     noise = bytes(rnd.randrange(256) for _ in range(20000))
     repair_midi(b"MTrk\xff\xff\xff\xff" + noise)
     repair_midi(b"MThd\x00\x00\x00\x06\x00\x01\xff\xff\x00\x60" + (b"MTrk" + noise[:50]) * 50)
+
+
+def test_noise_after_a_track_marker_is_not_music() -> None:
+    rnd = random.Random(3)
+    noise = bytes(rnd.randrange(256) for _ in range(2000))
+    assert repair_midi(b"MTrk\x00\x00\x00\x10" + noise) is None
+
+
+def test_sysex_in_packets_passes_through() -> None:
+    # F0 packet without F7, continued by F7 packets: valid, and mido reads it
+    track = bytes.fromhex(
+        "00 f0 03 43 12 00  64 f7 04 43 12 00 f7  00 90 3c 40  60 80 3c 40  00 ff 2f 00"
+    )
+    data = (
+        b"MThd\x00\x00\x00\x06\x00\x00\x00\x01\x00\x60MTrk" + len(track).to_bytes(4, "big") + track
+    )
+    result = repair_midi(data)
+    assert result is not None and result.verdict == "intact" and result.midi == data

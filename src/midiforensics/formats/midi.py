@@ -33,6 +33,7 @@ DEFAULT_DIVISION = 480
 # Bytes of non-MIDI between two tracks beyond which a later MTrk starts a new piece.
 JOIN_GAP = 256
 MAX_TRACKS = 1024
+NOISE_SHARE = 4  # a track with breaks in over 1/NOISE_SHARE of its bytes or events is noise
 
 
 def _be32(b: bytes) -> int:
@@ -478,9 +479,35 @@ def _safe_track(chunk: bytes) -> bytes:
     return TRACK + len(out).to_bytes(4, "big") + bytes(out)
 
 
+def _drop_noise(work: _Work) -> None:
+    """Leave out tracks that are mostly unreadable: what reads there is noise, not notes."""
+    kept = []
+    for tr in work.tracks:
+        span = tr.parse.end - tr.start - 8
+        breaks = sum(1 for f in tr.parse.fixes if f.lossy)
+        events = len(tr.parse.events)
+        if tr.parse.skipped > max(8, span // NOISE_SHARE) or breaks > max(3, events // NOISE_SHARE):
+            work.fixes.append(
+                Fix(
+                    "track-dropped",
+                    tr.start,
+                    f"{breaks} unreadable stretch(es) in {span} bytes: what reads there is "
+                    "noise, not music",
+                    work.data[tr.start : tr.start + 8],
+                    lossy=True,
+                )
+            )
+        else:
+            kept.append(tr)
+    work.tracks = kept
+
+
 def _repair(data: bytes, lost: Lost) -> MusicResult | None:
     work = _walk(data, lost)
     if work is None:
+        return None
+    _drop_noise(work)
+    if not work.tracks:
         return None
     _fix_header(work)
     fixes = list(work.fixes)

@@ -183,8 +183,11 @@ def read_event(
         if q + size > stop:
             return Fail("truncated", stop)
         payload = buf[q : q + size]
-        inner = payload[:-1] if payload.endswith(b"\xf7") else payload
-        if status == 0xF0 and not payload.endswith(b"\xf7") or any(b > 0x7F for b in inner):
+        # A SysEx may come in packets (F0 ... then F7 ...), so no F7 is needed at the end;
+        # the bytes inside must be data bytes, as readers (mido) require.
+        inner = payload[1:] if payload[:1] == b"\xf0" else payload
+        inner = inner[:-1] if inner.endswith(b"\xf7") else inner
+        if any(b > 0x7F for b in inner):
             return Fail("sysex", p)
         body = bytes([status]) + vlq(size) + payload
         end = q + size
