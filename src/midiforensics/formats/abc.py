@@ -154,7 +154,7 @@ def _decode_literal(lit: str) -> str:
     if not isinstance(out, str):
         return ""
     for _ in range(2):  # double escaping: "X:1\\nT:..." inside a JSON string
-        if "\n" in out or "\\n" not in out:
+        if "\n" in out or "\\n" not in out or out.lstrip()[:1] in ("{", "["):
             break
         out = _unescape(out)
     return out
@@ -198,8 +198,16 @@ def _split_lines(s: str) -> list[str]:
     return parts
 
 
-def _units(text: str) -> Iterator[_Unit]:
-    """Logical lines in document order, each with the extent of text it came from."""
+def _units(text: str, within: Extent | None = None, depth: int = 0) -> Iterator[_Unit]:
+    """Logical lines in document order, each with the extent of text it came from.
+
+    ``within`` is the extent in the outer text when ``text`` is the content of a JSON string
+    that itself holds JSON (a document serialised into a string).
+    """
+    if within is not None:
+        for u in _units(text, None, depth):
+            yield _Unit(within[0], within[1], u.line, u.abc_fence, u.fence)
+        return
     lits = _json_literals(text)
     li = 0
     in_fence = abc_fence = False
@@ -215,6 +223,9 @@ def _units(text: str) -> Iterator[_Unit]:
             li += 1
         if here:
             for s, e, content in here:
+                if depth < 3 and content.lstrip()[:1] in ("{", "["):
+                    yield from _units(content, (s, e), depth + 1)
+                    continue
                 for sub in _split_lines(content):
                     yield _Unit(s, e, sub.rstrip("\r"), abc_fence)
         else:
@@ -241,6 +252,7 @@ class _Group:
     units: list[_Unit] = field(default_factory=list)
     strong: bool = False
     title: bool = False
+    header: bool = False
     bars: int = 0
     body: bool = False
     notes: int = 0
@@ -248,7 +260,8 @@ class _Group:
     last_music: int = 0  # units[:last_music] is the tune without trailing blank lines
 
     def tune(self) -> tuple[Extent, str] | None:
-        known = self.strong or self.fenced or (self.title and self.bars >= 2)
+        # outside an abc fence a tune needs bar lines: prose can be spelt with note letters
+        known = self.fenced or self.bars >= 1 and (self.strong or self.title and self.bars >= 2)
         if not self.body or self.notes < _MIN_NOTES or not known:
             return None
         units = self.units[: self.last_music]
@@ -285,8 +298,11 @@ def find_abc(text: str) -> list[tuple[Extent, str]]:
             if cur is not None:
                 cur.units.append(u)
             continue
-        if cur is not None and (gap and kind != "body" or kind == "X" and cur.body):
-            close()
+        header = kind != "body"
+        if cur is not None and (
+            gap and header or kind == "X" and cur.body or header and cur.body and not cur.header
+        ):
+            close()  # a header after body lines (or a blank line) starts the next tune
         if cur is None:
             cur = _Group(fenced=u.abc_fence)
         gap = False
@@ -296,7 +312,9 @@ def find_abc(text: str) -> list[tuple[Extent, str]]:
             cur.body = True
             cur.notes += notes
             cur.bars += bars
-        elif kind == "title":
+        else:
+            cur.header = True
+        if kind == "title":
             cur.title = True
         elif kind in ("strong", "X"):
             cur.strong = True

@@ -1,0 +1,360 @@
+"""ABC salvage: finding tunes in text, repairing them, and the notes they render to."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import re
+from pathlib import Path
+
+import mido
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from midiforensics.formats import abc
+from midiforensics.formats.abc import find_abc, repair_abc
+
+FIXTURES = Path(__file__).parent / "fixtures" / "abc"
+_CORPUS_CANDIDATES = [
+    Path(__file__).resolve().parents[2] / "shared" / "corpus",
+    Path("/work/shared/corpus"),
+]
+CORPUS = next((p for p in _CORPUS_CANDIDATES if p.is_dir()), None)
+needs_corpus = pytest.mark.skipif(CORPUS is None, reason="shared corpus not present")
+
+
+def midi_pitches(midi: bytes) -> list[int]:
+    """Pitches of the note-ons in onset order (ties by pitch), as the bench reads them."""
+    mf = mido.MidiFile(file=io.BytesIO(midi))
+    out = []
+    for track in mf.tracks:
+        t = 0
+        for msg in track:
+            t += msg.time
+            if msg.type == "note_on" and msg.velocity > 0:
+                out.append((t, msg.note))
+    return [p for _, p in sorted(out)]
+
+
+def lcs_f1(truth: list[int], got: list[int]) -> float:
+    if not truth or not got:
+        return 0.0
+    prev = [0] * (len(got) + 1)
+    for x in truth:
+        cur = [0]
+        for j, y in enumerate(got):
+            cur.append(prev[j] + 1 if x == y else max(prev[j + 1], cur[j]))
+        prev = cur
+    k = prev[-1]
+    if not k:
+        return 0.0
+    p, r = k / len(got), k / len(truth)
+    return 2 * p * r / (p + r)
+
+
+def only_tune(text: str) -> str:
+    found = find_abc(text)
+    assert len(found) == 1, found
+    return found[0][1]
+
+
+def check_offsets(tune: str, result: abc.MusicResult) -> None:
+    """Every repair points at the text it replaced in the tune it was given."""
+    for r in result.repairs:
+        assert r.stage == "abc"
+        assert r.offset is not None and 0 <= r.offset <= len(tune)
+        if r.before:
+            assert tune[r.offset : r.offset + len(r.before)] == r.before, r
+
+
+# ------------------------------------------------------------------------- fixture folder
+
+
+def fixture_names() -> list[str]:
+    return sorted(p.name[: -len(".txt")] for p in FIXTURES.glob("*.txt"))
+
+
+def test_fixture_folder_is_not_empty() -> None:
+    assert len(fixture_names()) >= 4
+
+
+@pytest.mark.parametrize("name", fixture_names())
+def test_fixture(name: str) -> None:
+    text = (FIXTURES / f"{name}.txt").read_text()
+    want = json.loads((FIXTURES / f"{name}.expected.json").read_text())
+    found = find_abc(text)
+    assert len(found) == want["tunes"]
+    if not want["tunes"]:
+        return
+    (start, end), tune = found[0]
+    assert 0 <= start < end <= len(text)
+    result = repair_abc(tune)
+    assert result is not None
+    assert midi_pitches(result.midi) == want["pitches"]
+    assert sorted({r.kind for r in result.repairs}) == sorted(set(want["repairs"]))
+    assert result.verdict == want["verdict"]
+    assert result.tempo_bpm == want["tempo_bpm"]
+    assert result.musicxml and "<score-partwise" in result.musicxml
+    check_offsets(tune, result)
+
+
+# ---------------------------------------------------------------------------- the corpus
+
+
+def corpus_abc_cases() -> list[Path]:
+    return sorted((CORPUS / "dev").glob("abc_*.txt")) if CORPUS else []
+
+
+def decode_fenced_base64(text: str) -> str:
+    m = re.search(r"```\w*\n(.*?)```", text, re.S)
+    assert m is not None
+    return base64.b64decode("".join(m.group(1).split())).decode()
+
+
+@needs_corpus
+@pytest.mark.parametrize("path", corpus_abc_cases(), ids=lambda p: p.name)
+def test_dev_abc_is_intact_and_matches_truth(path: Path) -> None:
+    text = decode_fenced_base64(path.read_text())
+    truth = json.loads(path.with_name(path.name[:-4] + ".truth.json").read_text())
+    tune = only_tune(text)
+    result = repair_abc(tune)
+    assert result is not None
+    assert result.verdict == "intact" and result.repairs == ()
+    assert result.source_text == tune
+    want = [p for _, p, _ in sorted(map(tuple, truth["pieces"][0]))]
+    assert lcs_f1(want, midi_pitches(result.midi)) >= 0.99
+    assert result.tempo_bpm == 120.0
+
+
+def realworld(prefix: str) -> tuple[str, dict]:
+    assert CORPUS is not None
+    path = next((CORPUS / "realworld").glob(prefix + "*.txt"))
+    truth = json.loads(path.with_name(path.name[:-4] + ".truth.json").read_text())
+    return path.read_text(), truth
+
+
+@needs_corpus
+def test_rw12_overfull_bars_rebarred_keeping_every_note() -> None:
+    text, truth = realworld("rw_12")
+    tune = only_tune(text)
+    result = repair_abc(tune)
+    assert result is not None and result.verdict == "repaired"
+    assert result.notes >= truth["min_notes"][0]
+    assert {r.kind for r in result.repairs} == {"rebar"}
+    check_offsets(tune, result)
+    # the written notes are the same, in order; only bar lines were added
+    notes_of = re.compile(r"[A-Ga-g][,']*\d*")
+    body_before = tune.split("K:C", 1)[1]
+    body_after = (result.source_text or "").split("K:C", 1)[1]
+    assert notes_of.findall(body_before) == notes_of.findall(body_after)
+    # every bar of the result now holds 4 quarters (L:1/4)
+    for bar in re.split(r":?\|:?", body_after):
+        lengths = [int(d or 1) for d in re.findall(r"[A-Ga-g][,']*(\d*)", bar)]
+        assert sum(lengths) in (0, 4), bar
+
+
+@needs_corpus
+def test_rw14_tune_rejoined_from_json_keys_and_values() -> None:
+    text, truth = realworld("rw_14")
+    (start, end), tune = find_abc(text)[0]
+    assert text[start] == '"' and text[end - 1] == '"'
+    assert tune.splitlines()[:3] == ["M:4/4", "L:1/8", "K:D"]
+    assert len([ln for ln in tune.splitlines() if "|" in ln]) == 3
+    result = repair_abc(tune)
+    assert result is not None
+    assert result.notes >= truth["min_notes"][0]
+    assert [r.kind for r in result.repairs] == ["header"]  # X: was missing
+
+
+@needs_corpus
+def test_rw16_letter_name_flats() -> None:
+    text, truth = realworld("rw_16")
+    tune = only_tune(text)
+    result = repair_abc(tune)
+    assert result is not None
+    assert result.notes >= truth["min_notes"][0]
+    flats = [(r.before, r.after) for r in result.repairs if r.kind == "accidental"]
+    assert flats == [("Db", "_D"), ("Ab", "_A"), ("Eb2", "_E2"), ("Bb2", "_B2")]
+    check_offsets(tune, result)
+    # bar 3, "B2 Db F2 Ab" in K:Bb: B-flat 4, D-flat 4, F 4, A-flat 4 (70, 61, 65, 68)
+    pitches = midi_pitches(result.midi)
+    assert any(pitches[i : i + 4] == [70, 61, 65, 68] for i in range(len(pitches)))
+    assert result.tempo_bpm == 110.0
+
+
+@needs_corpus
+def test_no_abc_in_other_corpus_families() -> None:
+    assert CORPUS is not None
+    paths = [p for d in ("dev", "seed", "realworld") for p in sorted((CORPUS / d).glob("*.txt"))]
+    for path in paths:
+        if path.name.startswith("abc_") or "_abc_" in path.name:
+            continue
+        assert find_abc(path.read_text()) == [], path.name
+
+
+# ------------------------------------------------------------------------------- finding
+
+NEGATIVE = [
+    "Q: How do I play a C major scale?\nA: Play C D E F G A B c in order.\nQ: 120\n",
+    "Use K:C for the key.\nK:C\n\nThat's all.\n",
+    "X:1\nT:Tune\nM:4/4\nL:1/8\nK:G\n",
+    "def f(a, b):\n    c = a | b\n    return c & d\n",
+    '{"chords": "Bb7 | Eb7 | Bb7 | F7 | Eb7 | Bb7", "scales": "Bb Mixolydian"}',
+    "A bad cab faced a deaf bee.\nX:1\nAdd a bed.\n",
+    "K:C\nC D\n",  # two notes are not a tune
+    "",
+    "a|" * 5000,
+    '"' * 5000,
+]
+
+
+@pytest.mark.parametrize("text", NEGATIVE)
+def test_not_abc(text: str) -> None:
+    assert find_abc(text) == []
+
+
+def test_tune_without_headers_in_abc_fence() -> None:
+    tune = only_tune("Try this:\n```abc\n|: C D E F | G A B c :|\n```\n")
+    result = repair_abc(tune)
+    assert result is not None
+    kinds = [(r.kind, r.after) for r in result.repairs]
+    assert kinds == [("header", "X:1\n"), ("header", "L:1/8\n"), ("header", "K:C\n")]
+    assert midi_pitches(result.midi)[:8] == [60, 62, 64, 65, 67, 69, 71, 72]
+
+
+def test_two_tunes_found_apart() -> None:
+    text = "X:1\nT:A\nK:C\nC D E F|G4|]\n\nX:2\nT:B\nK:G\nG A B c|d4|]\n"
+    found = find_abc(text)
+    assert [t.splitlines()[0] for _, t in found] == ["X:1", "X:2"]
+    assert [text[s:e].splitlines()[0] for (s, e), _ in found] == ["X:1", "X:2"]
+
+
+def test_double_escaped_json() -> None:
+    text = '{"x": "{\\"abc\\": \\"X:1\\\\nM:4/4\\\\nL:1/4\\\\nK:C\\\\nC D E F | G4 |]\\\\n\\"}"}'
+    tune = only_tune(text)
+    assert tune == "X:1\nM:4/4\nL:1/4\nK:C\nC D E F | G4 |]\n"
+
+
+def test_blank_line_between_header_and_body() -> None:
+    tune = only_tune("X:1\nM:6/8\nL:1/8\nK:D\n\nDFA dAF | GBd gdB |\n\nAce aec | d3 D3 |]\n")
+    assert tune.endswith("DFA dAF | GBd gdB |\n\nAce aec | d3 D3 |]\n")
+
+
+# ------------------------------------------------------------------------------ repairing
+
+# (tune, expected MIDI pitches, expected (kind, before, after) repairs)
+REPAIRS = [
+    (
+        "X:1\nM:4/4\nL:1/4\nK:C\nF#4 | C# D F# G |]\n",
+        [66, 61, 62, 66, 67],
+        [("accidental", "F#4", "^F4"), ("accidental", "C#", "^C"), ("accidental", "F#", "^F")],
+    ),
+    (  # a later plain B in the bar keeps the key's pitch, as the model meant
+        "X:1\nM:4/4\nL:1/4\nK:C\nBb A B c |]\n",
+        [70, 69, 71, 72],
+        [("accidental", "Bb", "_B"), ("accidental", "", "=")],
+    ),
+    (  # a new bar line must not lose an accidental the old bar carried
+        "X:1\nM:2/4\nL:1/4\nK:C\n^F G F A |]\n",
+        [66, 67, 66, 69],
+        [("rebar", "", " |"), ("accidental", "", "^")],
+    ),
+    (  # bars that all hold 3/2 in 4/4 and cannot be split into whole bars: fix the meter
+        "X:1\nM:4/4\nL:1/4\nK:C\nC D E F G A | B c d e f g | a g f e d c |]\n",
+        [60, 62, 64, 65, 67, 69, 71, 72, 74, 76, 77, 79, 81, 79, 77, 76, 74, 72],
+        [("meter", "M:4/4", "M:3/2")],
+    ),
+    (
+        "X:1\nM:4/4\nL:1/4\nK:C\nC D E F | G A B c | [CE",
+        [60, 62, 64, 65, 67, 69, 71, 72],
+        [("truncated", "[CE", "")],
+    ),
+    (
+        "X:1\nM:4/4\nL:1/4\nK:C\nC D E F | G A B c | ^",
+        [60, 62, 64, 65, 67, 69, 71, 72],
+        [("truncated", "^", "")],
+    ),
+    (
+        "X:1\nM:4/4\nK:C\nC D E F | G A B c |]\n",
+        [60, 62, 64, 65, 67, 69, 71, 72],
+        [("header", "", "L:1/8\n")],
+    ),
+    (
+        "T:No key\nM:4/4\nL:1/8\nC2 D2 E2 F2 | G8 |]\n",
+        [60, 62, 64, 65, 67],
+        [("header", "", "X:1\n"), ("header", "", "K:C\n")],
+    ),
+    (  # ABC carries an accidental through the bar (music21 alone would not)
+        "X:1\nM:4/4\nL:1/4\nK:C\n^c c d c | c4 |]\n",
+        [73, 73, 74, 73, 72],
+        [],
+    ),
+]
+
+
+@pytest.mark.parametrize(("tune", "pitches", "repairs"), REPAIRS)
+def test_repair_table(tune: str, pitches: list[int], repairs: list[tuple[str, str, str]]) -> None:
+    result = repair_abc(tune)
+    assert result is not None
+    assert midi_pitches(result.midi) == pitches
+    assert [(r.kind, r.before, r.after) for r in result.repairs] == repairs
+    assert result.verdict == (
+        "intact"
+        if not repairs
+        else "salvaged"
+        if any(k == "truncated" for k, _, _ in repairs)
+        else "repaired"
+    )
+    check_offsets(tune, result)
+
+
+def test_valid_tune_passes_unchanged() -> None:
+    tune = "X:1\nT:Reel\nM:4/4\nL:1/8\nK:G\nGABc dBAG | FAdc BAGF | GBdg fgaf | gedc BGG2 :|\n"
+    result = repair_abc(tune)
+    assert result is not None
+    assert result.verdict == "intact" and result.source_text == tune
+    assert result.notes == 62  # 31 written notes, played twice
+    assert result.confidence == 1.0
+
+
+def test_beamed_b_after_capital_is_not_a_flat() -> None:
+    # "Ab" inside a beamed run is A then b, as ABC says
+    result = repair_abc("X:1\nM:4/4\nL:1/8\nK:C\nGAbg fedc | c8 |]\n")
+    assert result is not None and result.repairs == ()
+    assert midi_pitches(result.midi)[:3] == [67, 69, 83]
+
+
+def test_no_notes_is_none() -> None:
+    assert repair_abc("X:1\nK:C\n") is None
+    assert repair_abc("X:1\nK:C\n| z4 | z4 |]\n") is None
+    assert repair_abc("") is None
+
+
+def test_long_tune_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(abc, "_MAX_NOTES", 40)
+    tune = "X:1\nM:4/4\nL:1/4\nK:C\n" + "C D E F | " * 30 + "\n"
+    result = repair_abc(tune)
+    assert result is not None and result.verdict == "salvaged"
+    assert result.notes == 40
+    assert result.repairs[-1].kind == "truncated"
+
+
+ABC_CHARS = "ABCDEFGabcdefgz,'^_=|[]:\"!{}()<>/-1234 \n#Xb%"
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.text(alphabet=ABC_CHARS, max_size=120))
+def test_repair_never_raises(body: str) -> None:
+    result = repair_abc("X:1\nM:4/4\nL:1/8\nK:C\n" + body)
+    if result is not None:
+        assert result.notes > 0 and result.midi.startswith(b"MThd")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=300))
+def test_find_never_raises(text: str) -> None:
+    for (start, end), tune in find_abc(text):
+        assert 0 <= start < end <= len(text)
+        assert tune.endswith("\n")
