@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from ..models import Repair
 from .base import Extent, MusicResult
 from .midi_events import (
-    Event,
     Fix,
     Lost,
     TrackParse,
@@ -593,4 +592,4 @@ def midi_summary(smf: bytes) -> tuple[int, int, float, float | None]:
     return notes, len(mf.tracks), round(seconds, 3), bpm
 
 
-__all__ = ["find_midi", "midi_summary", "repair_midi", "Event"]
+__all__ = ["find_midi", "midi_summary", "repair_midi"]

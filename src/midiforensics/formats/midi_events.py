@@ -73,7 +73,6 @@ class TrackParse:
     fixes: list[Fix] = field(default_factory=list)
     end: int = 0  # where the track's bytes end in the data
     eot: bool = False  # ended by a well-formed End of Track
-    truncated: bool = False
     skipped: int = 0  # bytes dropped as unreadable
 
 
@@ -603,7 +602,6 @@ def parse_track(
         else:
             carry += ev.delta
         pos = tp.end = choice.next_pos
-    tp.truncated = pos < limit or not tp.eot
     if pos < limit:
         tp.fixes.append(
             Fix(
