@@ -84,14 +84,14 @@ class RichRenderer:
             t.add_column("bytes", justify="right")
             t.add_column("segments")
             for b in report.blobs:
-                segs = [s for s in report.segments if s.blob == b.id]
+                segs = [seg for seg in report.segments if seg.blob == b.id]
                 cell = Text()
-                for k, s in enumerate(segs):
+                for k, seg in enumerate(segs):
                     if k:
                         cell.append("\n")
-                    cell.append(s.kind, style="mf.kind")
-                    cell.append(f" {s.start}-{s.end} ")
-                    cell.append_text(_conf(s.confidence))
+                    cell.append(seg.kind, style="mf.kind")
+                    cell.append(f" {seg.start}-{seg.end} ")
+                    cell.append_text(_conf(seg.confidence))
                 t.add_row(b.id, b.provenance, f"{len(b.data):,}", cell)
             out.append(t)
         repairs = report.repairs
