@@ -256,6 +256,11 @@ REPAIRS = [
         [70, 69, 71, 72],
         [("accidental", "Bb", "_B"), ("accidental", "", "=")],
     ),
+    (  # a tune made mostly of letter-name flats is still read as one
+        "X:1\nM:3/4\nL:1/4\nK:C\nBb Eb F | Bb Eb F | Ab G F |]\n",
+        [70, 63, 65, 70, 63, 65, 68, 67, 65],
+        [("accidental", b, "_" + b[0]) for b in ("Bb", "Eb", "Bb", "Eb", "Ab")],
+    ),
     (  # a new bar line must not lose an accidental the old bar carried
         "X:1\nM:2/4\nL:1/4\nK:C\n^F G F A |]\n",
         [66, 67, 66, 69],

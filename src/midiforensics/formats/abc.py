@@ -514,6 +514,24 @@ def _is_note(t: _Tok) -> bool:
     return t.kind in ("note", "lettacc")
 
 
+def _flat_candidate(toks: list[_Tok], i: int) -> bool:
+    """Token i and i+1 read as a letter-name flat: a lone capital, then b, then no note."""
+    t = toks[i]
+    if not (t.kind == "note" and len(t.text) == 1 and t.text.isupper() and i + 1 < len(toks)):
+        return False
+    nxt = toks[i + 1]
+    if nxt.kind != "note" or nxt.text[0] != "b":
+        return False
+    if i and _is_note(toks[i - 1]) and toks[i - 1].end == t.start:
+        return False
+    after = toks[i + 2] if i + 2 < len(toks) else None
+    return (
+        after is None
+        or after.kind in ("bar", "cclose", "space", "comment")
+        or after.text in (")", "-")
+    )
+
+
 def _fix_body(body: list[tuple[int, str]], key: dict[str, str], log: _Log) -> bool:
     """Letter-name accidentals and characters that are not ABC. True when text was cut off."""
     lines = [(off, line, _tokenize(line)) for off, line in body]
@@ -521,8 +539,10 @@ def _fix_body(body: list[tuple[int, str]], key: dict[str, str], log: _Log) -> bo
     # write one note per token, and only a standalone token
     separated = adjacent = 0
     for _, _, toks in lines:
-        for a, b in zip(toks, toks[1:], strict=False):
-            if _is_note(a):
+        for k, (a, b) in enumerate(zip(toks, toks[1:], strict=False)):
+            if _flat_candidate(toks, k):
+                separated += 1
+            elif _is_note(a) and not (k and _flat_candidate(toks, k - 1)):
                 if _is_note(b) and b.start == a.end:
                     adjacent += 1
                 else:
@@ -559,43 +579,25 @@ def _fix_body(body: list[tuple[int, str]], key: dict[str, str], log: _Log) -> bo
                 )
                 changed[_pitch_key(m.group(2), m.group(3))] = i
                 continue
-            if (
-                spaced
-                and t.kind == "note"
-                and len(t.text) == 1
-                and t.text.isupper()
-                and i + 1 < len(toks)
-                and toks[i + 1].kind == "note"
-                and toks[i + 1].start == t.end
-                and toks[i + 1].text[0] == "b"
-                and (i == 0 or not (_is_note(toks[i - 1]) and toks[i - 1].end == t.start))
-                and (
-                    i + 2 >= len(toks)
-                    or toks[i + 2].start > toks[i + 1].end
-                    or toks[i + 2].kind in ("bar", "cclose", "space", "misc")
-                )
-            ):
+            if spaced and _flat_candidate(toks, i):
                 nxt = toks[i + 1]
-                if i + 2 < len(toks) and toks[i + 2].kind == "misc" and toks[i + 2].text != ")":
-                    pass
-                else:
-                    before = t.text + nxt.text
-                    new = "_" + t.text + nxt.text[1:]
-                    log.add(
-                        off + t.start,
-                        off + nxt.end,
-                        new,
-                        before,
-                        "accidental",
-                        f"letter-name flat {before!r} is not ABC (it reads as {t.text} "
-                        f"then b); written as {new!r}",
-                        0.8,
-                    )
-                    m = _NOTE_PARTS.match(new)
-                    assert m is not None
-                    changed[_pitch_key(m.group(2), m.group(3))] = i
-                    skip.add(i + 1)
-                    continue
+                before = t.text + nxt.text
+                new = "_" + t.text + nxt.text[1:]
+                log.add(
+                    off + t.start,
+                    off + nxt.end,
+                    new,
+                    before,
+                    "accidental",
+                    f"letter-name flat {before!r} is not ABC (it reads as {t.text} "
+                    f"then b); written as {new!r}",
+                    0.8,
+                )
+                m = _NOTE_PARTS.match(new)
+                assert m is not None
+                changed[_pitch_key(m.group(2), m.group(3))] = i
+                skip.add(i + 1)
+                continue
             if t.kind == "note" and changed:
                 m = _NOTE_PARTS.match(t.text)
                 assert m is not None
