@@ -1,0 +1,456 @@
+"""Base64 to bytes, strict first, then repaired: alphabet, padding, strays, and the frame.
+
+Valid base64 goes through ``binascii`` strict mode and comes back byte-identical with no
+repairs. Only when that fails is the run repaired:
+
+- URL-safe ``-_`` are mapped to ``+/``; characters outside the alphabet are dropped;
+- ``=`` inside the run ends one blob where its padding fits (two blobs glued: both are
+  decoded), and is dropped as a stray where it does not; missing or extra padding is fixed;
+- the 4-character frame, lost where characters were dropped or inserted, is restored.
+
+Frame repair walks the run in its current frame and lets a payload model
+(:mod:`midiforensics.plausible`) say where the bytes stop being plausible. Around that point
+it tries every way to continue: each later character as the start of a new frame (the shift
+one to three characters dropped or inserted give) and the old frame past a garbled quad; it
+decodes a window on from each and keeps the candidate whose old part plus new part scores
+best. The characters between the old frame's last quad and the new frame's first decode to
+a few bytes of noise, which stay in the data and are listed in ``lost``. Each step reads a
+window of fixed size, and a run is decoded in chunks that double, so the work is linear in
+the length of the run plus a constant per damage point.
+"""
+
+from __future__ import annotations
+
+import binascii
+import re
+from bisect import bisect_right
+from dataclasses import dataclass
+
+from .models import Repair
+from .plausible import TRACK, MidiModel, MidiState, Model, TextModel, plausible_whole, sniff
+
+STAGE = "decode"
+_URL_SAFE = str.maketrans("-_", "+/")
+_TOKENS = re.compile(r"[A-Za-z0-9+/]+|=+|[^A-Za-z0-9+/=]+")
+_FIX_PENALTY = 8.0  # bits a repair must earn over leaving the frame as it is
+_FIRST_CHUNK = 1024  # characters decoded at once when a frame starts; doubles after
+
+
+@dataclass(frozen=True)
+class Decoded:
+    """Bytes decoded from one base64 run.
+
+    ``repairs`` have ``stage="decode"`` and ``offset`` = index into the ``chars`` given.
+    ``lost`` lists byte ranges [start, end) of ``data`` that are noise left where the frame
+    broke; a range may be empty when the break cost no whole byte. ``strict`` is True when
+    strict decoding accepted the run untouched.
+    """
+
+    data: bytes
+    repairs: tuple[Repair, ...] = ()
+    lost: tuple[tuple[int, int], ...] = ()
+    strict: bool = False
+
+
+def decode_base64(chars: str) -> Decoded:
+    """Decode a base64 run (whitespace already removed), repairing it when strict fails.
+
+    Strict means ``binascii`` strict mode accepts the run, its length is a multiple of 4
+    (strict mode stops at the first ``=`` and so misses a shifted frame before padding) and,
+    for a payload a model knows, the bytes hold no impossible stretch. A run that strict
+    mode accepts is changed only by frame repairs (an insert and a drop can keep the length
+    aligned); if none is found it comes back untouched.
+    """
+    try:
+        data = binascii.a2b_base64(chars, strict_mode=True)
+    except (binascii.Error, ValueError):
+        return _repair(chars, shifts_only=False)
+    if len(chars) % 4 == 0 and plausible_whole(data):
+        return Decoded(data, strict=True)
+    got = _repair(chars, shifts_only=len(chars) % 4 == 0)
+    if len(chars) % 4 == 0 and not all(_explains_aligned(r) for r in got.repairs):
+        # the shifts found leave the end out of step with its padding: they explain nothing
+        return Decoded(data, strict=True)
+    return got if got.repairs else Decoded(data, strict=True)
+
+
+def _explains_aligned(r: Repair) -> bool:
+    """Whether a repair of a run strict mode accepted is a frame shift (or adds padding)."""
+    return r.kind == "frame-shift" or (r.kind == "padding" and r.before == "" and r.after != "")
+
+
+# --------------------------------------------------------------------------- tokens
+
+
+@dataclass
+class _Part:
+    """One blob's data characters, with where each piece sits in the input."""
+
+    text: list[str]
+    clean_starts: list[int]
+    orig_starts: list[int]
+    length: int = 0
+    pad: str = ""
+    pad_at: int = -1
+
+    def add(self, piece: str, orig: int) -> None:
+        self.text.append(piece)
+        self.clean_starts.append(self.length)
+        self.orig_starts.append(orig)
+        self.length += len(piece)
+
+    def orig(self, k: int) -> int:
+        """Index in the input of this part's character ``k`` (``k == length``: past the end)."""
+        i = max(0, bisect_right(self.clean_starts, k) - 1)
+        if not self.orig_starts:
+            return self.pad_at if self.pad_at >= 0 else 0
+        return self.orig_starts[i] + k - self.clean_starts[i]
+
+
+def _new_part() -> _Part:
+    return _Part([], [], [])
+
+
+def _is_data(tok: str) -> bool:
+    c = tok[0]
+    return c.isascii() and (c.isalnum() or c in "+/")
+
+
+def _pad_fits(length: int, pad: int) -> bool:
+    return (length % 4 == 2 and pad >= 2) or (length % 4 == 3 and pad >= 1)
+
+
+def _repair(chars: str, shifts_only: bool) -> Decoded:
+    repairs: list[Repair] = []
+    s = chars
+    url = [i for i in (s.find("-"), s.find("_")) if i >= 0]
+    if url:
+        count = s.count("-") + s.count("_")
+        s = s.translate(_URL_SAFE)
+        repairs.append(
+            Repair(
+                STAGE,
+                "alphabet",
+                f"URL-safe base64: {count} '-'/'_' read as '+'/'/'",
+                offset=min(url),
+                before="-_",
+                after="+/",
+            )
+        )
+    parts = [_new_part()]
+    tokens = [(m.group(), m.start()) for m in _TOKENS.finditer(s)]
+    last_data = max((i for i, (tok, _) in enumerate(tokens) if _is_data(tok)), default=-1)
+    for idx, (tok, at) in enumerate(tokens):
+        part = parts[-1]
+        if _is_data(tok):
+            part.add(tok, at)
+        elif tok[0] != "=":
+            repairs.append(
+                Repair(
+                    STAGE,
+                    "stray",
+                    "characters outside the base64 alphabet dropped",
+                    offset=at,
+                    before=tok,
+                )
+            )
+        elif idx > last_data:
+            part.pad += tok
+            if part.pad_at < 0:
+                part.pad_at = at
+        elif part.length and (_pad_fits(part.length, len(tok)) or part.length % 4 == 0):
+            part.pad, part.pad_at = tok, at
+            repairs.append(
+                Repair(
+                    STAGE,
+                    "glued",
+                    "padding inside the run: two blobs end to end, each decoded",
+                    offset=at,
+                    before=tok,
+                )
+            )
+            parts.append(_new_part())
+        else:
+            repairs.append(
+                Repair(
+                    STAGE,
+                    "stray",
+                    "'=' inside a blob where no padding fits, dropped",
+                    offset=at,
+                    before=tok,
+                    confidence=0.8,
+                )
+            )
+    data = bytearray()
+    lost: list[tuple[int, int]] = []
+    for part in parts:
+        text = "".join(part.text)
+        base = len(data)
+        got = _Frames(text, shifts_only).run()
+        data += got.data
+        lost.extend((base + a, base + b) for a, b in got.lost)
+        repairs.extend(_fix_repair(f, part, base, got.model_name) for f in got.fixes)
+        repairs.extend(_padding_repairs(part, got.leftover))
+    return Decoded(bytes(data), tuple(sorted(repairs, key=_offset_key)), tuple(lost), False)
+
+
+def _offset_key(r: Repair) -> int:
+    return r.offset if r.offset is not None else -1
+
+
+# --------------------------------------------------------------------------- frames
+
+
+@dataclass(frozen=True)
+class _Fix:
+    """Characters [s, t) of a part broke the frame; ``noise`` bytes at ``byte`` stand for them."""
+
+    kind: str  # frame-shift | garbled
+    s: int
+    t: int
+    byte: int
+    noise: int
+    confidence: float
+
+
+@dataclass(frozen=True)
+class _Result:
+    data: bytes
+    lost: list[tuple[int, int]]
+    fixes: list[_Fix]
+    leftover: int  # characters after the last whole quad of the last frame
+    model_name: str
+
+
+def _a2b(chars: str) -> bytes:
+    """Whole quads only; ``chars`` holds alphabet characters."""
+    return binascii.a2b_base64(chars) if chars else b""
+
+
+def _partial(chars: str) -> bytes:
+    """Decode whole quads plus what a trailing 2 or 3 characters hold (1 is no byte)."""
+    whole = len(chars) - len(chars) % 4
+    tail = chars[whole:]
+    out = _a2b(chars[:whole])
+    if len(tail) >= 2:
+        out += binascii.a2b_base64(tail + "=" * (4 - len(tail)))
+    return out
+
+
+def _max_prefix(scores: list[float]) -> float:
+    best = total = 0.0
+    for v in scores:
+        total += v
+        if total > best:
+            best = total
+    return best
+
+
+class _Frames:
+    """Decode one blob's characters, restoring the frame wherever the payload turns to noise.
+
+    The current frame starts at character ``ps``; ``data`` holds its bytes decoded so far (up
+    to character ``dend``) and ``pos`` is how far the model has accepted them.
+    """
+
+    def __init__(self, s: str, shifts_only: bool = False) -> None:
+        self.s = s
+        self.shifts_only = shifts_only  # only frame shifts, no garbled quads (strict input)
+        self.n = len(s)
+        head = _a2b(s[: min(128, self.n - self.n % 4)])
+        self.model: Model | None = sniff(head)
+        text = isinstance(self.model, TextModel)
+        self.back = 48 if text else 96  # how far before a detected break the cause may sit
+        self.ahead = 16
+        self.look = 256 if text else 192  # characters decoded on from each candidate
+        self.budget = 24 + self.n // 4096  # frame searches allowed: bounded time on noise
+        self._start(0, 0)
+
+    def _start(self, ps: int, skip: int) -> None:
+        self.ps = ps
+        self.end = ps + (self.n - ps) // 4 * 4
+        self.data = b""
+        self.dend = ps
+        self.chunk = _FIRST_CHUNK
+        self.pos = skip
+        self.resync = ps > 0 and isinstance(self.model, MidiModel)
+
+    def _extend(self, upto: int) -> None:
+        upto = min(self.end, upto)
+        if upto > self.dend:
+            self.data += _a2b(self.s[self.dend : upto])
+            self.dend = upto
+
+    def _next_break(self, model: Model) -> int | None:
+        """Index in ``data`` of the first byte the model rejects; None at the end of the run."""
+        while True:
+            if self.pos >= len(self.data) - 8 and self.dend < self.end:
+                self._extend(self.dend + self.chunk)
+                self.chunk *= 2
+            if self.resync and isinstance(model, MidiModel):
+                self.pos = model.resync(self.data, self.pos)
+                self.resync = False
+            final = self.dend == self.end
+            k, safe = model.scan(self.data, self.pos, final)
+            if k is not None:
+                return k
+            self.pos = safe
+            if final:
+                return None
+            self._extend(self.dend + self.chunk)
+            self.chunk *= 2
+
+    def run(self) -> _Result:
+        s, n = self.s, self.n
+        model = self.model
+        if model is None:
+            return _Result(_partial(s), [], [], n % 4, "payload")
+        out = bytearray()
+        lost: list[tuple[int, int]] = []
+        fixes: list[_Fix] = []
+        while True:
+            k = self._next_break(model)
+            if k is None or self.budget <= 0:
+                self._extend(self.end)
+                out += self.data
+                break
+            self.budget -= 1
+            found = self._search(model, k)
+            if found is None:  # the frame holds: step over the odd bytes and go on
+                self.pos = k + 1
+                if isinstance(model, MidiModel):
+                    model.state = MidiState(TRACK, model.state.status)
+                    self.resync = True
+                continue
+            s_cut, t, conf = found
+            before = self.data[: (s_cut - self.ps) // 4 * 3]
+            noise = _partial(s[s_cut:t])
+            tail = head = 0
+            if isinstance(model, TextModel):
+                nxt = s[t : t + min(8, (n - t) // 4 * 4)]
+                tail, head = model.orphans(before, _a2b(nxt))
+            out += before
+            start = len(out) - tail
+            out += noise
+            lost.append((start, len(out) + head))
+            kind = "garbled" if (t - s_cut) % 4 == 0 else "frame-shift"
+            fixes.append(_Fix(kind, s_cut, t, len(out) - len(noise), len(noise), conf))
+            if isinstance(model, MidiModel):
+                model.commit(self.data, len(before))
+            self._start(t, head)
+        leftover = (n - self.ps) % 4
+        if leftover:
+            out += _partial(s[n - leftover :])
+        return _Result(bytes(out), _merge(lost), fixes, leftover, model.name)
+
+    def _old_scores(self, model: Model, b_lo: int, b_hi: int) -> list[float]:
+        """Scores of the current frame's bytes [b_lo, b_hi), read in their context."""
+        if isinstance(model, TextModel):
+            return model.scores(self.data[b_lo:b_hi])
+        at, st = model.state_before(b_lo)
+        got = model.window_scores(self.data[:b_hi], at, st)
+        return got[b_lo - at :]
+
+    def _search(self, model: Model, k: int) -> tuple[int, int, float] | None:
+        """Best (s, t, confidence): old frame up to character s, new frame from t; or None."""
+        n, ps = self.n, self.ps
+        a = ps % 4
+        fc = ps + k // 3 * 4  # the quad holding the rejected byte
+        w_lo = ps + max(0, fc - self.back - ps) // 4 * 4
+        hi = min(n, fc + self.ahead)
+        stop = min(n, hi + self.look)
+        self._extend(stop)
+        b_lo = (w_lo - ps) // 4 * 3
+        old = self._old_scores(model, b_lo, min(len(self.data), (stop - ps) // 4 * 3))
+        cum = [0.0]
+        for v in old:
+            cum.append(cum[-1] + v)
+        # candidate (score, s, t); the frame left as it is scores its old window alone
+        best_by_phase: dict[int, tuple[float, int, int]] = {-1: (_max_prefix(old), -1, -1)}
+        for t in range(w_lo + 1, hi + 1):
+            g = (t - a) % 4
+            if g == 0:
+                if t <= fc or self.shifts_only:
+                    continue
+                cuts = [c for c in (t - 4, t - 8, t - 12) if w_lo <= c <= fc]
+            else:
+                cuts = [c for c in (t - g, t - g - 4) if c >= w_lo]
+            if not cuts:
+                continue
+            new = self._new_scores(model, t, stop)
+            for c in cuts:
+                j = (c - w_lo) // 4 * 3
+                if j >= len(cum):
+                    continue
+                score = cum[j] + new - _FIX_PENALTY
+                if score > best_by_phase.get(t % 4, (float("-inf"),))[0]:
+                    best_by_phase[t % 4] = (score, c, t)
+        ranked = sorted(best_by_phase.values(), reverse=True)
+        score, c, t = ranked[0]
+        if c < 0:
+            return None
+        margin = score - ranked[1][0] if len(ranked) > 1 else score
+        confidence = round(max(0.5, min(0.99, 1.0 - 2.0 ** (-margin / 4.0))), 2)
+        return c, t, confidence
+
+    def _new_scores(self, model: Model, t: int, stop: int) -> float:
+        chars = self.s[t : t + (stop - t) // 4 * 4]
+        data = _a2b(chars)
+        if isinstance(model, TextModel):
+            skip = model.orphans(b"", data)[1]
+            return _max_prefix(model.scores(data[skip:]))
+        return _max_prefix(model.scores(data))
+
+
+def _merge(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    for a, b in sorted(ranges):
+        if out and a <= out[-1][1] and b > a:
+            out[-1] = (out[-1][0], max(out[-1][1], b))
+        else:
+            out.append((a, b))
+    return out
+
+
+# --------------------------------------------------------------------------- repairs
+
+
+def _fix_repair(fix: _Fix, part: _Part, base: int, model: str) -> Repair:
+    at, to = part.orig(fix.s), part.orig(fix.t)
+    before = "".join(part.text)[fix.s : fix.t]
+    where = f"{fix.noise} byte(s) of noise at byte {base + fix.byte} marked lost"
+    if fix.kind == "garbled":
+        reason = (
+            f"characters {at}-{to} decode to bytes no {model} payload holds (a wrong "
+            f"character?); frame kept; {where}"
+        )
+    else:
+        shift = (fix.t - fix.s) % 4
+        what = {
+            1: "1 character inserted (or 3 dropped)",
+            2: "2 characters dropped or inserted",
+            3: "1 character dropped (or 3 inserted)",
+        }[shift]
+        reason = f"4-character frame lost near character {at}: {what}; realigned at {to}; {where}"
+    return Repair(STAGE, fix.kind, reason, offset=at, before=before, confidence=fix.confidence)
+
+
+def _padding_repairs(part: _Part, leftover: int) -> list[Repair]:
+    at = part.pad_at if part.pad_at >= 0 else part.orig(part.length)
+    pad = part.pad
+    if leftover == 1:
+        return [
+            Repair(
+                STAGE,
+                "padding",
+                "one character left over after the last whole quad holds no byte; dropped",
+                offset=part.orig(part.length - 1),
+                before="".join(part.text)[-1:] + pad,
+                confidence=0.8,
+            )
+        ]
+    want = (4 - leftover) % 4 * "="
+    if pad == want:
+        return []
+    reason = "padding missing" if len(pad) < len(want) else "padding in excess"
+    return [Repair(STAGE, "padding", reason, offset=at, before=pad, after=want)]
