@@ -135,6 +135,47 @@ def scan(
     raise typer.Exit(_process(inputs, None, as_json, write=False)[0])
 
 
+@app.command()
+def repair(
+    file: Annotated[
+        Path, typer.Argument(help="A damaged MIDI file (.mid, .rmi, or bytes holding one).")
+    ],
+    out: Annotated[
+        Path,
+        typer.Option("--out", "-o", help="Where to write the repaired MIDI file (must not exist)."),
+    ],
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the report as JSON on stdout.")
+    ] = False,
+) -> None:
+    """Repair one damaged MIDI file: binary in, binary out, every change reported.
+
+    A valid file is copied byte for byte. Exit 0 when a playable file was written, 1 when no
+    MIDI could be recovered, 2 for input errors (the output file is never overwritten).
+    """
+    try:
+        name, data = _read(str(file))
+    except InputError as exc:
+        _err(str(exc))
+        raise typer.Exit(EXIT_USAGE) from None
+    if out.exists():
+        _err(f"{out} exists; choose a new name (mf never overwrites a file)")
+        raise typer.Exit(EXIT_USAGE)
+    from .midirepair import repair_file
+    from .render.json import to_json
+    from .render.rich import RichRenderer, make_console
+
+    try:
+        report = repair_file(name, data, out)
+    except OSError as exc:
+        _err(f"cannot write {out}: {exc.strerror or exc}")
+        raise typer.Exit(EXIT_USAGE) from None
+    if as_json:
+        sys.stdout.write(to_json(report) + "\n")
+    RichRenderer().render(report, make_console(file=sys.stderr if as_json else None))
+    raise typer.Exit(EXIT_FOUND if report.pieces else EXIT_NOTHING)
+
+
 def _process(
     inputs: list[str], out: Path | None, as_json: bool, write: bool, notes: bool = False
 ) -> tuple[int, list[Path]]:

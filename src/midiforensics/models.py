@@ -42,6 +42,12 @@ class Span:
     encoding: str  # base64 | hex | bytes-literal | musicxml | abc | binary
     text: str = field(repr=False, default="")
     truncated: bool = False
+    origin: str = ""  # the decoded text this span sits in ("" for the input itself)
+
+    @property
+    def where(self) -> str:
+        here = f"L{self.line}:C{self.col}"
+        return f"{self.origin} -> text {here}" if self.origin else here
 
 
 @dataclass(frozen=True)
@@ -60,6 +66,11 @@ class Blob:
     depth: int = 0
     parent: str | None = None
     provenance: str = ""
+
+    @property
+    def where(self) -> str:
+        """Where the blob's run starts, with its encoding: ``L12:C1 base64``."""
+        return f"{self.span.where} {self.span.encoding}"
 
 
 @dataclass(frozen=True)

@@ -72,9 +72,9 @@ class _Run:
     ) -> None:
         """Write one repaired piece (.mid, and .musicxml / .abc for scores)."""
         repairs = tuple(replace(r, where=r.where or where(r.offset or 0)) for r in res.repairs)
-        if res.notes <= 0 and res.musicxml is None:
-            self.problems.append(Problem(chain, f"{kind}: no notes could be recovered"))
-            return
+        if res.notes <= 0:
+            what = "a score fragment" if res.musicxml is not None else "a MIDI file"
+            self.problems.append(Problem(chain, f"{kind}: {what} with no notes in it"))
         self.piece += 1
         base = f"{self.piece:02d}-{label}-{kind}"
         source = f"{chain} -> {kind}" + (f" ({len(repairs)} repairs)" if repairs else "")
@@ -95,7 +95,7 @@ class _Run:
         if kind == "abc" and res.source_text:
             path = self._write(base + ".abc", res.source_text.encode("utf-8"))
             self.artifacts.append(Artifact(path=path, kind="abc", source=source, **common))
-        if res.notes > 0:
+        if res.notes > 0 or res.musicxml is None:  # a note-less MIDI file is kept as it was
             path = self._write(base + ".mid", res.midi)
             self.artifacts.append(
                 Artifact(
@@ -173,7 +173,7 @@ class _Run:
 
     def _span(self, ctx: _Text, s: int, e: int, encoding: str, truncated: bool = False) -> Span:
         line, col = ctx.index.linecol(s)
-        return Span(s, e, line, col, encoding, truncated=truncated)
+        return Span(s, e, line, col, encoding, truncated=truncated, origin=ctx.chain)
 
     def encoded(self, ctx: _Text, run: Run) -> None:
         span = self._span(ctx, run.start, run.end, run.encoding, run.truncated)
@@ -262,6 +262,8 @@ class _Run:
                 if s < piece.end and e > piece.start
             ]
             chain = f"{blob.provenance} -> {piece.kind}@{piece.start}"
+            if piece.kind == "text":  # locations inside it read "L1:C1 base64 -> text L5:C3"
+                chain = f"{blob.where} -> text@{piece.start}" if piece.start else blob.where
             seg_label = f"{label}@{piece.start}" if piece.start else label
             self._segment(piece.kind, chunk, lost, blob, chain, seg_label, depth, piece.start)
 
@@ -290,7 +292,7 @@ class _Run:
                 self.music(res, "midi", label, chain, at_byte)
             else:
                 self.problems.append(
-                    Problem(chain, "MIDI-like bytes, but nothing playable in them")
+                    Problem(chain, "MIDI chunks found, but no track with events: nothing to play")
                 )
         elif kind == "text":
             kept = classify.drop_lost(chunk, lost)

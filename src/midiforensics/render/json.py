@@ -21,6 +21,8 @@ def _span(s: Span) -> dict[str, Any]:
         "col": s.col,
         "encoding": s.encoding,
         "truncated": s.truncated,
+        "origin": s.origin,
+        "where": s.where,
     }
 
 

@@ -71,7 +71,7 @@ class RichRenderer:
             for i, s in enumerate(report.spans, 1):
                 t.add_row(
                     str(i),
-                    f"L{s.line}:C{s.col}",
+                    s.where,
                     s.encoding,
                     f"{s.end - s.start:,}",
                     "truncated" if s.truncated else "",
