@@ -281,6 +281,16 @@ REPAIRS = [
         [60, 62, 64, 65, 67, 69, 71, 72],
         [("truncated", "^", "")],
     ),
+    (  # a chord symbol left open mid-tune: its text is not notes
+        'X:1\nM:4/4\nL:1/4\nK:C\nC D E F | "Dm7 G A B c |\nc B A G |]\n',
+        [60, 62, 64, 65, 67, 69, 71, 72, 72, 71, 69, 67],
+        [("not-abc", '"Dm7', "")],
+    ),
+    (  # an open quote that is not a chord name: the rest of its line is text
+        'X:1\nM:4/4\nL:1/4\nK:C\nC D E F | "play softly G A |\nc B A G |]\n',
+        [60, 62, 64, 65, 72, 71, 69, 67],
+        [("not-abc", '"play softly G A |', "")],
+    ),
     (
         "X:1\nM:4/4\nK:C\nC D E F | G A B c |]\n",
         [60, 62, 64, 65, 67, 69, 71, 72],

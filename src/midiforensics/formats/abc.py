@@ -76,6 +76,7 @@ _JSON_BEFORE = set("{[,:=(+")
 _JSON_AFTER = set(":,}])+;")
 _ESCAPES = {"n": "\n", "t": "\t", "r": "", '"': '"', "'": "'", "\\": "\\", "/": "/"}
 _ESC_RE = re.compile(r"\\(.)")
+_OPEN_CHORD = re.compile(r'"[A-G][#b]?[a-z0-9#+()]*(?:/[A-G][#b]?)?(?=\s|$)')
 
 
 @dataclass
@@ -551,14 +552,15 @@ def _fix_body(body: list[tuple[int, str]], key: dict[str, str], log: _Log) -> bo
     truncated = False
     last = len(lines) - 1
     for li, (off, line, toks) in enumerate(lines):
-        changed: dict[tuple[str, int], int] = {}  # pitch -> token index of a letter-name accidental
+        changed: set[tuple[str, int]] = set()  # pitches given a letter-name accidental
         skip = set()
         in_chord = False
+        dropped = 0  # the line up to here was removed as text
         for i, t in enumerate(toks):
-            if i in skip:
+            if i in skip or t.start < dropped:
                 continue
             if t.kind == "bar":
-                changed = {}
+                changed = set()
             elif t.kind == "copen":
                 in_chord = True
             elif t.kind == "cclose":
@@ -577,7 +579,7 @@ def _fix_body(body: list[tuple[int, str]], key: dict[str, str], log: _Log) -> bo
                     f"letter-name sharp {t.text!r} is not ABC; written as {new!r}",
                     0.95,
                 )
-                changed[_pitch_key(m.group(2), m.group(3))] = i
+                changed.add(_pitch_key(m.group(2), m.group(3)))
                 continue
             if spaced and _flat_candidate(toks, i):
                 nxt = toks[i + 1]
@@ -595,7 +597,7 @@ def _fix_body(body: list[tuple[int, str]], key: dict[str, str], log: _Log) -> bo
                 )
                 m = _NOTE_PARTS.match(new)
                 assert m is not None
-                changed[_pitch_key(m.group(2), m.group(3))] = i
+                changed.add(_pitch_key(m.group(2), m.group(3)))
                 skip.add(i + 1)
                 continue
             if t.kind == "note" and changed:
@@ -615,12 +617,11 @@ def _fix_body(body: list[tuple[int, str]], key: dict[str, str], log: _Log) -> bo
                         0.8,
                     )
             if t.kind == "bad":
-                at_end = li == last and all(x.kind == "space" for x in toks[i + 1 :])
-                cut_rest = li == last and t.text[0] in '"!' or (li == last and in_chord)
-                if cut_rest or at_end:
-                    start = off + (
-                        t.start if not in_chord or t.text[0] in '"!' else _chord_start(toks, i)
-                    )
+                unclosed = t.text[0] in '"!'  # a chord symbol or decoration never closed
+                if li == last and (
+                    unclosed or in_chord or all(x.kind == "space" for x in toks[i + 1 :])
+                ):
+                    start = off + (_chord_start(toks, i) if in_chord and not unclosed else t.start)
                     log.add(
                         start,
                         off + len(line),
@@ -632,15 +633,24 @@ def _fix_body(body: list[tuple[int, str]], key: dict[str, str], log: _Log) -> bo
                     )
                     truncated = True
                     break
+                end = t.end
+                if unclosed:  # a chord name left open ("Dm7 G A) ends at the space
+                    sym = _OPEN_CHORD.match(line, t.start)
+                    end = sym.end() if sym else len(line)
                 log.add(
                     off + t.start,
-                    off + t.end,
+                    off + end,
                     "",
-                    t.text,
+                    line[t.start : end],
                     "not-abc",
-                    f"{t.text!r} is not ABC notation; removed",
+                    f"{line[t.start : end]!r} is not ABC notation"
+                    + (" (never closed)" if unclosed else "")
+                    + "; removed",
                     0.8,
                 )
+                if end == len(line):
+                    break
+                dropped = end
         else:
             if in_chord and li == last:
                 start = off + _chord_start(toks, len(toks))
