@@ -9,7 +9,7 @@ from rich.table import Table
 from rich.text import Text
 from rich.theme import Theme
 
-from ..models import Report
+from ..models import Repair, Report
 
 THEME = Theme(
     {
@@ -45,6 +45,14 @@ def _rel(path: str) -> str:
     except ValueError:
         return path
     return path if rel.startswith("..") else rel
+
+
+def _grouped(repairs: tuple[Repair, ...]) -> list[list[Repair]]:
+    """The same change made in several places is one row (with a count), in first-seen order."""
+    groups: dict[tuple[str, str, str, str, str], list[Repair]] = {}
+    for r in repairs:
+        groups.setdefault((r.stage, r.kind, r.before, r.after, r.reason), []).append(r)
+    return list(groups.values())
 
 
 def _conf(c: float) -> Text:
@@ -96,19 +104,22 @@ class RichRenderer:
             out.append(t)
         repairs = report.repairs
         if repairs:
-            t = Table(title=f"Repairs ({len(repairs)})", title_justify="left")
-            t.add_column("where", style="mf.where", overflow="fold")
-            t.add_column("what", style="mf.kind")
-            t.add_column("before → after")
-            t.add_column("why", overflow="fold")
-            t.add_column("conf", justify="right")
-            for r in repairs:
+            t = Table(title=f"Repairs ({len(repairs)})", title_justify="left", expand=True)
+            t.add_column("where", style="mf.where", overflow="fold", ratio=3)
+            t.add_column("what", style="mf.kind", ratio=2, overflow="fold")
+            t.add_column("before → after", ratio=2, overflow="fold")
+            t.add_column("why", overflow="fold", ratio=4)
+            t.add_column("conf", justify="right", width=4)
+            for group in _grouped(repairs):
+                r = group[0]
+                where = r.where if len(group) == 1 else f"{r.where} (+{len(group) - 1} more)"
                 change = (
                     f"{_short(r.before, 24)} → {_short(r.after, 24)}"
                     if (r.before or r.after)
                     else ""
                 )
-                t.add_row(r.where, f"{r.stage}/{r.kind}", change, r.reason, _conf(r.confidence))
+                what = f"{r.kind} ×{len(group)}" if len(group) > 1 else r.kind
+                t.add_row(where, what, change, r.reason, _conf(min(x.confidence for x in group)))
             out.append(t)
         if report.artifacts:
             t = Table(title="Files written", title_justify="left")
