@@ -190,7 +190,8 @@ def _repair(chars: str, shifts_only: bool) -> Decoded:
         data += got.data
         lost.extend((base + a, base + b) for a, b in got.lost)
         repairs.extend(_fix_repair(f, part, base, got.model_name) for f in got.fixes)
-        repairs.extend(_padding_repairs(part, got.leftover))
+        if part is parts[-1] or got.leftover:  # an '=' after a whole blob only separates
+            repairs.extend(_padding_repairs(part, got.leftover))
     return Decoded(bytes(data), tuple(sorted(repairs, key=_offset_key)), tuple(lost), False)
 
 

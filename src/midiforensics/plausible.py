@@ -277,11 +277,17 @@ def _event(
         end = k + length
         if end > n:
             return -2, 0.0
-        if kind in _META_ANY and kind != 0x7F and _CONTROL.search(data, k, end):
-            return -1, 0.0
+        bonus = 3.0
+        if kind in _META_ANY and kind != 0x7F:  # text: names, lyrics, markers
+            if _CONTROL.search(data, k, end):
+                return -1, 0.0
+            words = sum(TEXT_TABLE[x] for x in data[k:end])
+            if words < 0:
+                return -1, 0.0
+            bonus += words
         if kind == 0x2F:
             st.mode, st.status = CHUNK, 0
-        return end, 3.0
+        return end, bonus
     if status in (0xF0, 0xF7):
         length, k = _vlq(data, j, n)
         if length == -2:
