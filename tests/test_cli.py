@@ -189,3 +189,13 @@ def test_written_midi_loads_with_plain_mido(tmp_path: Path) -> None:
     for mid in _mids(tmp_path):
         mido.MidiFile(mid)  # raises if not a valid SMF
     assert os.listdir(tmp_path)
+
+
+def test_api_decode_can_be_called_again_after_base64() -> None:
+    # the API function must not be shadowed by a submodule imported on the first call
+    import midiforensics
+
+    text = (SAMPLES / "chat-clean-midi.txt").read_text()
+    first = midiforensics.decode(text)
+    second = midiforensics.decode(text)
+    assert first.pieces == second.pieces == 1

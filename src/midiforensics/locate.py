@@ -117,13 +117,10 @@ def _tokens(text: str) -> list[Token]:
 
 
 def _narrow_wrap(text: str, tokens: list[Token], i: int) -> bool:
-    """A short first token still starts a run when it is a whole line of a block wrapped
-    narrowly: a multiple of 4 long, and the next line is a token of the same length."""
+    """A short first token still starts a run when it ends a line of a block wrapped narrowly:
+    a multiple of 4 long, and the next line is a token of the same length."""
     s, e, _ = tokens[i]
     if (e - s) % 4 or e - s < 4 or i + 1 >= len(tokens):
-        return False
-    line_start = text.rfind("\n", 0, s) + 1
-    if text[line_start:s].strip(" \t>"):
         return False
     ns, ne, _ = tokens[i + 1]
     return ne - ns == e - s and _WRAP_GAP.fullmatch(text[e:ns]) is not None

@@ -150,7 +150,7 @@ class _Run:
         """Join base64 blobs split over several blocks ("continued in the next block")."""
         if len(runs) < 2 or not self.repair:
             return runs
-        from .decode import decode_base64
+        from .b64 import decode_base64
 
         out = [runs[0]]
         for b in runs[1:]:
@@ -182,7 +182,7 @@ class _Run:
         repairs: list[Repair] = []
         lost: tuple[tuple[int, int], ...] = ()
         if run.encoding == "base64":
-            from .decode import decode_base64
+            from .b64 import decode_base64
 
             dec = self._safe(where, decode_base64, run.payload)
             if dec is None:

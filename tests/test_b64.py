@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from midiforensics.decode import decode_base64
+from midiforensics.b64 import decode_base64
 from midiforensics.plausible import MidiModel, TextModel, plausible_whole, sniff
 
 from .conftest import CORPUS, make_midi, needs_corpus
