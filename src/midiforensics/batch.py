@@ -1,0 +1,508 @@
+"""Many inputs: folders, globs and lists of files, decoded one by one or in several processes.
+
+- :func:`expand_inputs` turns command-line arguments into files (folders recursively, globs);
+- :func:`run_batch` runs the pipeline on each file, one output folder per input, with a progress
+  bar on stderr and ``jobs`` worker processes; one input's failure is a :class:`BatchItem` with
+  an error, never the end of the batch;
+- :func:`summary_table` is the table printed at the end;
+- :func:`read_text_bounded` / :func:`iter_windows` read a large text in windows cut at blank
+  lines outside code fences (and outside a MusicXML score), so that no encoded run straddles a
+  cut and a 200 MB input is never held as several whole copies.
+"""
+
+from __future__ import annotations
+
+import bisect
+import codecs
+import glob
+import os
+import re
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # rich is imported only when a table or progress bar is made
+    from rich.console import Console
+    from rich.table import Table
+
+# Suffixes taken from a folder; other files are taken when their head reads as text.
+INPUT_SUFFIXES = frozenset(
+    [
+        ".txt",
+        ".md",
+        ".markdown",
+        ".json",
+        ".jsonl",
+        ".ndjson",
+        ".html",
+        ".htm",
+        ".xml",
+        ".musicxml",
+        ".mxl",
+        ".abc",
+        ".mid",
+        ".midi",
+        ".kar",
+        ".rmi",
+        ".b64",
+        ".base64",
+        ".hex",
+        ".log",
+        ".csv",
+        ".tsv",
+        ".yaml",
+        ".yml",
+    ]
+)
+_BINARY_MAGIC = (b"MThd", b"RIFF", b"PK\x03\x04", b"\x1f\x8b")
+_SKIP_DIRS = {"__pycache__", "node_modules"}
+WINDOW_CHARS = 16 * 1024 * 1024  # a window of a large text
+READ_BLOCK = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class BatchItem:
+    """What happened to one input of a batch."""
+
+    path: str
+    ok: bool
+    pieces: int
+    blobs: int
+    repairs: int
+    error: str | None
+    out_dir: str | None
+    found: bool = False  # music found (a playable piece or music data the report explains)
+    verdict: str = ""
+    midis: tuple[str, ...] = ()  # MIDI files written
+    report: dict[str, Any] | None = field(default=None, repr=False)  # JSON report (json_mode)
+
+
+# --- inputs ------------------------------------------------------------------------------
+
+
+def _texty(path: Path) -> bool:
+    """True when a file of unknown suffix looks like text (no NUL in its head, decodes)."""
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(4096)
+    except OSError:
+        return False
+    if not head or b"\x00" in head:
+        return False
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return exc.start >= len(head) - 4  # a character cut by the 4096-byte read
+    return True
+
+
+def _walk(root: Path) -> list[Path]:
+    found: list[Path] = []
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d not in _SKIP_DIRS)
+        for name in sorted(filenames):
+            if name.startswith("."):
+                continue
+            p = Path(dirpath) / name
+            if p.suffix.lower() in INPUT_SUFFIXES or (p.is_file() and _texty(p)):
+                found.append(p)
+    return found
+
+
+def expand_inputs(
+    args: list[str], exclude: list[Path] | None = None
+) -> tuple[list[Path], list[str]]:
+    """Files named by ``args``: files as given, folders recursively, glob patterns expanded.
+
+    A folder contributes its files with a known suffix (:data:`INPUT_SUFFIXES`) and other files
+    whose head reads as text; hidden files and folders are skipped. ``exclude`` folders (the
+    output folder, say) are not searched. ``-`` (standard input) is passed through as
+    ``Path("-")``. Returns (files in a stable order without duplicates, one error line for each
+    argument that names nothing).
+    """
+    files: list[Path] = []
+    errors: list[str] = []
+    seen: set[str] = set()
+    skip = [_resolved(p) for p in exclude or []]
+
+    def add(p: Path) -> None:
+        key = _resolved(p)
+        if key in seen or any(key == s or key.startswith(s + os.sep) for s in skip if s):
+            return
+        seen.add(key)
+        files.append(p)
+
+    for arg in args:
+        if arg == "-":
+            if "-" not in seen:
+                seen.add("-")
+                files.append(Path("-"))
+            continue
+        p = Path(arg)
+        if p.is_dir():
+            before = len(files)
+            for f in _walk(p):
+                add(f)
+            if len(files) == before and not any(True for _ in _walk(p)):
+                errors.append(f"{arg}: no input files in this folder")
+        elif p.exists() or p.is_symlink():
+            add(p)
+        elif any(c in arg for c in "*?["):
+            matches = sorted(glob.glob(arg, recursive=True))
+            hits = [Path(m) for m in matches if not Path(m).is_dir()]
+            for m in matches:
+                if Path(m).is_dir():
+                    hits.extend(_walk(Path(m)))
+            if not hits:
+                errors.append(f"no files match {arg}")
+            for h in hits:
+                add(h)
+        else:
+            errors.append(f"no such file: {arg}")
+    return files, errors
+
+
+def _resolved(p: Path) -> str:
+    try:
+        return str(p.resolve())
+    except (OSError, RuntimeError):
+        return str(p.absolute())
+
+
+# --- large inputs ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Window:
+    """A piece of a large text: ``text`` starts at ``char_offset`` on line ``first_line``."""
+
+    char_offset: int
+    first_line: int
+    text: str
+
+
+_FENCE_LINE = re.compile(r"^[ \t]{0,3}(?:```|~~~)", re.M)
+_BLANK_LINE = re.compile(r"\n[ \t\r]*\n")
+_SCORE_OPEN = re.compile(r"<score-(?:partwise|timewise)\b")
+_SCORE_CLOSE = re.compile(r"</score-(?:partwise|timewise)>")
+
+
+def _cut(buf: str, fence_open: bool, lo: int) -> int | None:
+    """The last good place in ``buf[lo:]`` to end a window: after a blank line that is outside
+    a code fence and outside a MusicXML score. ``None`` when there is none."""
+    fences = [m.start() for m in _FENCE_LINE.finditer(buf)]
+    opens = [m.start() for m in _SCORE_OPEN.finditer(buf)]
+    closes = [m.start() for m in _SCORE_CLOSE.finditer(buf)]
+    cands = [m.end() for m in _BLANK_LINE.finditer(buf, lo)]
+    for pos in reversed(cands):
+        inside_fence = (bisect.bisect_left(fences, pos) % 2 == 1) != fence_open
+        if inside_fence:
+            continue
+        o = bisect.bisect_left(opens, pos)
+        if o and bisect.bisect_left(closes, pos) < o:
+            continue  # a score opened before pos is not closed before it
+        return pos
+    return None
+
+
+def _hard_cut(buf: str, lo: int) -> int:
+    """Where to cut a window that has no blank line: a line break, then a JSON-escaped
+    paragraph break, then a space; as a last resort the end of the buffer."""
+    for sep in ("\n", "\\n\\n", "\\n", " "):
+        k = buf.rfind(sep, lo)
+        if k != -1:
+            return k + len(sep)
+    return len(buf)
+
+
+def iter_windows(path: Path, size: int = WINDOW_CHARS, hard: int | None = None) -> Iterator[Window]:
+    """The text of ``path`` (UTF-8, undecodable bytes replaced) in windows of about ``size``
+    characters, each ending after a blank line outside code fences and MusicXML scores.
+
+    When no such place turns up before ``hard`` characters (default ``4 * size``: one long
+    line, a huge fence), the window is cut at a line break, a JSON-escaped paragraph break or a
+    space, whichever comes last. Memory: at most ``hard`` characters plus one read block.
+    """
+    hard = hard or 4 * size
+    dec = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    pieces: list[str] = []
+    held = 0
+    offset = 0
+    line = 1
+    fence_open = False
+    first = True
+    retry_at = size  # after a failed search for a cut, read on this far before the next try
+    with path.open("rb") as fh:
+        while True:
+            block = fh.read(READ_BLOCK)
+            chunk = dec.decode(block, final=not block)
+            if first and chunk:
+                chunk = chunk.removeprefix("\ufeff")
+                first = False
+            if chunk:
+                pieces.append(chunk)
+                held += len(chunk)
+            while held >= retry_at or (not block and held):
+                buf = "".join(pieces)
+                if not block:
+                    pos = len(buf)
+                else:
+                    found = _cut(buf, fence_open, size // 2)
+                    if found is None:
+                        if len(buf) < hard:
+                            pieces = [buf]
+                            retry_at = min(hard, len(buf) + size // 2)
+                            break  # read on: a cut may come
+                        found = _hard_cut(buf, size // 2)
+                    pos = found
+                text = buf[:pos]
+                yield Window(offset, line, text)
+                fence_open = (len(_FENCE_LINE.findall(text)) % 2 == 1) != fence_open
+                offset += len(text)
+                line += text.count("\n")
+                rest = buf[pos:]
+                del buf, text
+                pieces = [rest] if rest else []
+                held = len(rest)
+                retry_at = size
+                if held < size and block:
+                    break
+            if not block:
+                return
+
+
+def _head_is_binary(head: bytes) -> bool:
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return True  # UTF-16: read whole and let the pipeline decode it
+    return head.startswith(_BINARY_MAGIC) or b"\x00" in head[:8192]
+
+
+def read_text_bounded(path: Path, size: int = WINDOW_CHARS) -> bytes | Iterator[Window]:
+    """How to read one input: its bytes when it is small or binary (one copy, as the pipeline
+    takes them), otherwise :func:`iter_windows` of its text."""
+    with path.open("rb") as fh:
+        head = fh.read(8192)
+    # a window holds up to 4x size characters; files under 2x size are read whole
+    if _head_is_binary(head) or path.stat().st_size <= 2 * size:
+        return path.read_bytes()
+    return iter_windows(path, size)
+
+
+# --- running -----------------------------------------------------------------------------
+
+
+def _out_dirs(files: list[Path], out: Path | None) -> list[Path]:
+    """One output folder per input: ``out/<safe stem>`` (``out`` itself for a single input),
+    or ``<stem>-recovered`` in the current folder; made unique when two inputs share a stem."""
+    from .write import safe_name
+
+    if out is not None and len(files) == 1:
+        return [out]
+    used: set[str] = set()
+    dirs: list[Path] = []
+    for f in files:
+        stem = "stdin" if str(f) == "-" else f.stem
+        base = safe_name(stem) if out is not None else safe_name(stem) + "-recovered"
+        name, k = base, 1
+        while name.lower() in used:
+            k += 1
+            name = f"{base}-{k}"
+        used.add(name.lower())
+        dirs.append((out if out is not None else Path.cwd()) / name)
+    return dirs
+
+
+def _fail(path: str, out_dir: str | None, msg: str) -> BatchItem:
+    return BatchItem(path, False, 0, 0, 0, msg, out_dir)
+
+
+def process_one(
+    path: str, out_dir: str | None, write: bool = True, json_mode: bool = False
+) -> BatchItem:
+    """Run the pipeline on one file (in a worker process or in this one). Never raises."""
+    try:
+        from . import pipeline
+
+        if out_dir is not None and Path(out_dir).exists() and not Path(out_dir).is_dir():
+            return _fail(path, out_dir, f"output {out_dir} exists and is not a folder")
+        if path == "-":
+            data: bytes | Iterator[Window] = sys.stdin.buffer.read()
+            name = "stdin"
+        else:
+            p = Path(path)
+            if p.is_dir():
+                return _fail(path, out_dir, "is a folder")
+            data = read_text_bounded(p)
+            name = path
+        run_windows = getattr(pipeline, "run_windows", None)
+        if isinstance(data, bytes):
+            report = pipeline.run(data, out_dir=out_dir, name=name, repair=write)
+        elif run_windows is not None:
+            report = run_windows(data, out_dir=out_dir, name=name, repair=write)
+        else:  # the pipeline takes whole inputs only: read this one whole
+            report = pipeline.run(Path(path).read_bytes(), out_dir=out_dir, name=name, repair=write)
+        doc = None
+        if json_mode:
+            from .render.json import to_dict
+
+            doc = to_dict(report)
+        return BatchItem(
+            path=path,
+            ok=True,
+            pieces=report.pieces,
+            blobs=len(report.blobs),
+            repairs=len(report.repairs),
+            error=None,
+            out_dir=report.out_dir,
+            found=report.pieces > 0 or report.music_found,
+            verdict=report.verdict,
+            midis=tuple(a.path for a in report.artifacts if a.kind == "midi" and a.path),
+            report=doc,
+        )
+    except OSError as exc:
+        return _fail(path, out_dir, f"cannot read: {exc.strerror or exc}")
+    except MemoryError:
+        return _fail(path, out_dir, "out of memory")
+    except Exception as exc:  # noqa: BLE001 - one input's failure must not end the batch
+        return _fail(path, out_dir, f"{type(exc).__name__}: {exc}")
+
+
+def run_batch(
+    files: list[Path],
+    out: Path | None,
+    jobs: int = 1,
+    console: Console | None = None,
+    json_mode: bool = False,
+    write: bool = True,
+) -> list[BatchItem]:
+    """Run every input; the items come back in the order of ``files``.
+
+    ``write=False`` scans only (``mf scan``): nothing is written, no folders are made. With
+    ``jobs > 1`` and several inputs, each input is run in a worker process (spawned, so the
+    progress bar's thread is never forked). A progress bar goes to ``console`` (stderr by
+    default) when there are several inputs.
+    """
+    if not files:
+        return []
+    dirs: list[str | None] = (
+        [str(d) for d in _out_dirs(files, out)] if write else [None] * len(files)
+    )
+    results: list[BatchItem | None] = [None] * len(files)
+    progress = None
+    task = None
+    if len(files) > 1:
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+
+        if console is None:
+            from .render.rich import make_console
+
+            console = make_console(file=sys.stderr)
+        progress = Progress(
+            TextColumn("[progress.description]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+        )
+        progress.start()
+        task = progress.add_task("decoding" if write else "scanning", total=len(files))
+    try:
+        if jobs > 1 and len(files) > 1 and "-" not in {str(f) for f in files}:
+            _run_pool(files, dirs, jobs, write, json_mode, results, progress, task)
+        else:
+            for i, f in enumerate(files):
+                if progress is not None and task is not None:
+                    progress.update(task, description=_short(str(f)))
+                results[i] = process_one(str(f), dirs[i], write, json_mode)
+                if progress is not None and task is not None:
+                    progress.advance(task)
+    finally:
+        if progress is not None:
+            progress.stop()
+    return [
+        r if r is not None else _fail(str(f), d, "not run")
+        for r, f, d in zip(results, files, dirs, strict=True)
+    ]
+
+
+def _run_pool(
+    files: list[Path],
+    dirs: list[str | None],
+    jobs: int,
+    write: bool,
+    json_mode: bool,
+    results: list[BatchItem | None],
+    progress: Any,
+    task: Any,
+) -> None:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=min(jobs, len(files)), mp_context=ctx) as pool:
+        futures = {
+            pool.submit(process_one, str(f), dirs[i], write, json_mode): i
+            for i, f in enumerate(files)
+        }
+        for fut in as_completed(futures):
+            i = futures[fut]
+            try:
+                results[i] = fut.result()
+            except Exception as exc:  # noqa: BLE001 - a worker died (killed, out of memory)
+                results[i] = _fail(
+                    str(files[i]), dirs[i], f"worker failed: {type(exc).__name__}: {exc}"
+                )
+            if progress is not None:
+                progress.update(task, description=_short(str(files[i])))
+                progress.advance(task)
+
+
+def _short(s: str, n: int = 40) -> str:
+    return s if len(s) <= n else "…" + s[-(n - 1) :]
+
+
+def summary_table(items: list[BatchItem]) -> Table:
+    """Inputs, blobs, pieces recovered, repairs and failures, one row per input and a total."""
+    from rich.table import Table
+    from rich.text import Text
+
+    failures = sum(1 for it in items if not it.ok)
+    pieces = sum(it.pieces for it in items)
+    table = Table(
+        title=f"{len(items)} input{'s' if len(items) != 1 else ''}: {pieces} piece"
+        f"{'s' if pieces != 1 else ''} recovered, {failures} failure{'s' if failures != 1 else ''}",
+        show_footer=True,
+    )
+    table.add_column("input", footer=f"{len(items)} inputs", overflow="fold")
+    table.add_column("blobs", justify="right", footer=str(sum(it.blobs for it in items)))
+    table.add_column("pieces", justify="right", footer=str(pieces))
+    table.add_column("repairs", justify="right", footer=str(sum(it.repairs for it in items)))
+    table.add_column("result", footer=f"{failures} failed" if failures else "", overflow="fold")
+    for it in items:
+        if it.ok:
+            result = Text(it.verdict or "done", style="green" if it.pieces else "")
+        else:
+            result = Text(f"failed: {it.error}", style="red")
+        table.add_row(it.path, str(it.blobs), str(it.pieces), str(it.repairs), result)
+    return table
+
+
+__all__ = [
+    "BatchItem",
+    "Window",
+    "expand_inputs",
+    "iter_windows",
+    "process_one",
+    "read_text_bounded",
+    "run_batch",
+    "summary_table",
+]
