@@ -18,10 +18,6 @@ from dataclasses import dataclass, field
 # A base64 token: alphabet characters (standard and URL-safe), then optional padding. A single
 # character class keeps the scan at hundreds of MB/s; escapes are dealt with between tokens.
 _B64_TOKEN = re.compile(r"[A-Za-z0-9+/_-]+=*")
-# What may stand between two lines of one wrapped blob: spaces, one line break (real or a
-# JSON/Python escape), indentation, a blockquote marker.
-_WRAP_GAP = re.compile(r"[ \t]*(?:\r?\n|\\r\\n|\\n|\\r)[ \t>]*")
-_SPACE_GAP = re.compile(r"[ \t]{1,2}")
 # What may follow the last line of a wrapped blob.
 _RUN_END = set(" \t\r\n\"'`,;)]}<|")
 _ELLIPSIS = ("...", "\u2026")
@@ -97,57 +93,80 @@ _ESCAPES = ("\\n", "\\r", "\\t")
 
 Token = tuple[int, int, tuple[tuple[int, int], ...]]  # start, end, unbroken pieces
 
-
-def _tokens(text: str) -> list[Token]:
-    """Alphabet runs, with JSON's escaped slash (``\\/``) joined into the run it splits."""
-    out: list[Token] = []
-    for m in _B64_TOKEN.finditer(text):
-        s, e = m.span()
-        if s and text[s - 1] == "\\":
-            if text[s] == "/" and out and out[-1][1] == s - 1:
-                ps, _pe, pieces = out[-1]
-                out[-1] = (ps, e, (*pieces, (s, e)))
-                continue
-            if text[s] in "nrt":
-                s += 1  # the letter of a literal escape (JSON, Python) is not data
-                if s == e:
-                    continue
-        out.append((s, e, ((s, e),)))
-    return out
+# Where a run may start: a long token, or a short one that ends a line of a narrowly wrapped
+# block. Both are found by the regex engine, so prose words cost nothing in Python.
+_LONG_TOKEN = re.compile(rf"[A-Za-z0-9+/_-]{{{MIN_FIRST_TOKEN},}}")
+_NARROW_LINE = re.compile(r"^[ \t>]*(?:<[a-z]{1,8}>)?([A-Za-z0-9+/_-]{4,15})[ \t]*\r?\n", re.M)
+_GAP = re.compile(r"[ \t]*(?:\r?\n|\\r\\n|\\n|\\r)[ \t>]*|[ \t]{1,2}")
+_INDENT = re.compile(r"[ \t>]*")
+_ALPHABET = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/_-")
 
 
-def _narrow_wrap(text: str, tokens: list[Token], i: int) -> bool:
-    """A short first token still starts a run when it ends a line of a block wrapped narrowly:
-    a multiple of 4 long, and the next line is a token of the same length."""
-    s, e, _ = tokens[i]
-    if (e - s) % 4 or e - s < 4 or i + 1 >= len(tokens):
-        return False
-    ns, ne, _ = tokens[i + 1]
-    return ne - ns == e - s and _WRAP_GAP.fullmatch(text[e:ns]) is not None
+def _token_at(text: str, pos: int) -> Token | None:
+    """The token starting at ``pos``, with JSON's escaped slashes (``\\/``) joined into it."""
+    m = _B64_TOKEN.match(text, pos)
+    if m is None:
+        return None
+    s, e = m.span()
+    pieces = [(s, e)]
+    while text.startswith("\\/", e) and text[e - 1] != "=":
+        m = _B64_TOKEN.match(text, e + 1)
+        if m is None:
+            break
+        pieces.append(m.span())
+        e = m.end()
+    return s, e, tuple(pieces)
+
+
+def _run_start(text: str, s: int) -> int:
+    """Move a candidate start off an escape letter, and back over JSON-escaped slashes."""
+    if s and text[s - 1] == "\\" and text[s] in "nrt":
+        return s + 1
+    while s >= 2 and text[s - 1] == "\\" and text[s] == "/" and text[s - 2] in _ALPHABET:
+        k = s - 2
+        floor = max(0, s - 256)
+        while k > floor and text[k - 1] in _ALPHABET:
+            k -= 1
+        s = k
+    return s
+
+
+def _candidates(text: str) -> list[int]:
+    starts = {m.start() for m in _LONG_TOKEN.finditer(text)}
+    for m in _NARROW_LINE.finditer(text):
+        s, e = m.span(1)
+        if (e - s) % 4 == 0:
+            indent = _INDENT.match(text, m.end())
+            nxt = _B64_TOKEN.match(text, indent.end() if indent else m.end())
+            if nxt is not None and nxt.end() - nxt.start() == e - s:
+                starts.add(s)
+    return sorted(starts)
 
 
 def find_base64(text: str) -> list[Run]:
     """Every base64-looking run in ``text``, with wrapped lines joined."""
     runs: list[Run] = []
-    tokens = _tokens(text)
-    i, n = 0, len(tokens)
-    while i < n:
-        s, e, _ = tokens[i]
-        if not _starts_clean(text, s) or (
-            e - s < MIN_FIRST_TOKEN and not _narrow_wrap(text, tokens, i)
-        ):
-            i += 1
+    done = 0
+    for cand in _candidates(text):
+        if cand < done:
             continue
-        parts = [tokens[i]]
-        j = i + 1
-        while j < n and text[parts[-1][1] - 1] != "=":
+        s = _run_start(text, cand)
+        first = _token_at(text, s)
+        if first is None or not _starts_clean(text, s):
+            done = cand + 1
+            continue
+        parts = [first]
+        while text[parts[-1][1] - 1] != "=":
             ps, pe, _ = parts[-1]
-            ns, ne, _ = tokens[j]
-            gap = text[pe:ns]
-            if _WRAP_GAP.fullmatch(gap):
+            g = _GAP.match(text, pe)
+            nxt = _token_at(text, g.end()) if g else None
+            if g is None or nxt is None:
+                break
+            ns, ne, _ = nxt
+            if "\n" in g.group() or "\\" in g.group():  # a line break: wrapped lines
                 if not _ends_run(text, ne) and text[ne - 1] != "=":
                     break  # the next line is prose that starts with a word
-            elif _SPACE_GAP.fullmatch(gap):
+            else:
                 # a blob broken by spaces on one line: wrapped at a multiple of 4
                 if (pe - ps) % 4 or pe - ps < 32:
                     break
@@ -155,10 +174,8 @@ def find_base64(text: str) -> list[Run]:
                     (ne - ns) % 4 and text[ne - 1] != "=" or not _ends_run(text, ne)
                 ):
                     break  # a short word after the blob, not its last piece
-            else:
-                break
-            parts.append(tokens[j])
-            j += 1
+            parts.append(nxt)
+        done = parts[-1][1]
         pieces: list[tuple[int, int]] = []  # (payload index, text offset) where each piece starts
         chunks: list[str] = []
         n_chars = 0
@@ -180,7 +197,6 @@ def find_base64(text: str) -> list[Run]:
                     truncated=text.startswith(_ELLIPSIS, end),
                 )
             )
-        i = j
     return runs
 
 
@@ -209,10 +225,10 @@ def _looks_base64(payload: str) -> bool:
 
 # --- hex dumps ---------------------------------------------------------------------------
 
-_HEX_HINT = re.compile(
-    r"(?:0[xX][0-9A-Fa-f]{1,2}[\s,]+){3}|(?:\b[0-9A-Fa-f]{2}[ \t]+){5}|(?:\b[0-9A-Fa-f]{4}[ \t]){4}"
-    r"|\b(?:[0-9A-Fa-f]{2}){8,}+\b"
-)
+# A hex dump line holds a digit soon: anchoring the hint on one lets the regex engine skip
+# prose at full speed. It stays linear on long runs of hex digits: the possessive run cannot
+# backtrack, and a run of 16 or more matches the second branch and is consumed whole.
+_HEX_HINT = re.compile(r"[0-9](?:[0-9A-Fa-f]*+[ \t,:]+(?:0[xX])?[0-9A-Fa-f]{2}|[0-9A-Fa-f]{15,})")
 _HEX_OFFSET = re.compile(r"\s*(?:0x)?[0-9A-Fa-f]{4,8}(?::\s*|\s{1,3}(?=[0-9A-Fa-f]{2}))")
 _HEX_ASCII = re.compile(r"(?:\|.*\|\s*$)|(?:\s{2,}\S{1,16}\s*$)")
 _HEX_ITEM = re.compile(r"0[xX]([0-9A-Fa-f]{1,2})|([0-9A-Fa-f]{2,8})|([,;{}\[\]\s]+)")
@@ -254,41 +270,43 @@ def _scan_hex_items(body: str) -> str | None:
     return "".join(out) if out else None
 
 
+def _line_at(text: str, pos: int) -> tuple[int, int]:
+    end = text.find("\n", pos)
+    return pos, len(text) if end == -1 else end
+
+
 def find_hex(text: str) -> list[Run]:
     """Hex dumps: ``4D 54 68 64``, ``0x4D, 0x54``, ``xxd`` and ``hexdump -C`` lines, with comments."""
-    lines_seen: set[int] = set()
-    starts: list[int] = []
-    for m in _HEX_HINT.finditer(text):
-        ls = text.rfind("\n", 0, m.start()) + 1
-        if ls not in lines_seen:
-            lines_seen.add(ls)
-            starts.append(ls)
     runs: list[Run] = []
-    done_until = -1
-    for ls in starts:
-        if ls < done_until:
+    done = 0
+    for m in _HEX_HINT.finditer(text):
+        if m.start() < done:
             continue
-        # extend backwards? the hint matches the first hex line too, so start here
-        pos = ls
+        ls = text.rfind("\n", 0, m.start()) + 1
+        first_digits = _hex_line_bytes(text[slice(*_line_at(text, ls))])
+        if first_digits is None:
+            done = _line_at(text, ls)[1] + 1
+            continue
+        # walk back over dump lines above that hold no digit (``ff fe fa ...``)
+        while ls > done and ls > 0:
+            prev = text.rfind("\n", 0, ls - 1) + 1
+            if _hex_line_bytes(text[prev : ls - 1]) is None:
+                break
+            ls = prev
         digits: list[str] = []
-        first = -1
-        last_end = ls
+        pos, first, last_end = ls, -1, ls
         while pos < len(text):
-            le = text.find("\n", pos)
-            le = len(text) if le == -1 else le
+            _, le = _line_at(text, pos)
             line = text[pos:le]
             got = _hex_line_bytes(line) if line.strip() else None
             if got is None:
-                if not line.strip() and first == -1:
-                    pos = le + 1
-                    continue
                 break
             if first == -1:
                 first = pos
             digits.append(got)
             last_end = le
             pos = le + 1
-        done_until = max(pos, ls + 1)
+        done = max(pos, ls + 1)
         hexstr = "".join(digits)
         if first == -1 or len(hexstr) < 16:
             continue
@@ -332,6 +350,8 @@ def find_bytes_literals(text: str) -> list[Run]:
                 )
             cur.clear()
 
+    if "\\x" not in text:
+        return runs  # a bytes literal that holds binary data escapes some of it
     for m in _BYTES_LIT.finditer(text):
         lit = m.group(0)
         if "\\x" not in lit:

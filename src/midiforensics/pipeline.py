@@ -140,10 +140,11 @@ class _Run:
                 self.music(res, "abc", f"{ctx.label}abc-L{line}", ctx.where(s), _shift(ctx, s))
         runs = find_hex(ctx.text) + find_bytes_literals(ctx.text)
         runs += self._stitch(ctx.text, find_base64(ctx.text))
+        last_end = 0
         for run in sorted(runs, key=lambda r: (r.start, -(r.end - r.start))):
-            if _overlaps(run.start, run.end, taken):
-                continue
-            taken.append((run.start, run.end))
+            if run.start < last_end or _overlaps(run.start, run.end, taken):
+                continue  # runs come sorted: one overlaps an earlier run iff it starts before its end
+            last_end = run.end
             self.encoded(ctx, run)
 
     def _stitch(self, text: str, runs: list[Run]) -> list[Run]:

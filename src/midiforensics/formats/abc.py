@@ -269,10 +269,14 @@ class _Group:
         return (units[0].start, units[-1].end), "\n".join(u.line for u in units) + "\n"
 
 
+_HINT_FIELD = re.compile(r"[XMLKQT]:")
+_HINT_FENCE = re.compile(r"```\s*(?i:abc)")
+
+
 def find_abc(text: str) -> list[tuple[Extent, str]]:
     """Find ABC tunes in ``text``: ([start, end) in ``text``, the tune text, unescaped)."""
-    if not isinstance(text, str):
-        return []
+    if not isinstance(text, str) or not (_HINT_FIELD.search(text) or _HINT_FENCE.search(text)):
+        return []  # a tune needs a header field or an abc fence: skip the line walk
     found: list[tuple[Extent, str]] = []
     cur: _Group | None = None
     gap = False  # a blank line after body lines: only more body lines continue the tune
