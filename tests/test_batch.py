@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 from pathlib import Path
 
 import pytest
@@ -236,6 +237,9 @@ def test_read_text_bounded_small_binary_and_large(tmp_path: Path) -> None:
     mid = tmp_path / "m.mid"
     mid.write_bytes(make_midi([60]) * 50)
     assert read_text_bounded(mid, size=100) == mid.read_bytes()
+    export = tmp_path / "conversations.json"
+    export.write_text("  " + json.dumps([{"title": "t", "messages": [big_text(20)[0]]}]))
+    assert read_text_bounded(export, size=100) == export.read_bytes()  # split by its structure
     text, _ = big_text(20)
     large = tmp_path / "l.txt"
     large.write_text(text)

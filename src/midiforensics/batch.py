@@ -280,12 +280,13 @@ def _head_is_binary(head: bytes) -> bool:
 
 
 def read_text_bounded(path: Path, size: int = WINDOW_CHARS) -> bytes | Iterator[Window]:
-    """How to read one input: its bytes when it is small or binary (one copy, as the pipeline
-    takes them), otherwise :func:`iter_windows` of its text."""
+    """How to read one input: its bytes when it is small, binary or structured (JSON, JSON
+    Lines, HTML: a chat export is split by its structure, not in windows), otherwise
+    :func:`iter_windows` of its text. Files up to ``2 * size`` bytes are read whole."""
     with path.open("rb") as fh:
         head = fh.read(8192)
-    # a window holds up to 4x size characters; files under 2x size are read whole
-    if _head_is_binary(head) or path.stat().st_size <= 2 * size:
+    structured = head.removeprefix(b"\xef\xbb\xbf").lstrip()[:1] in (b"[", b"{", b"<")
+    if _head_is_binary(head) or structured or path.stat().st_size <= 2 * size:
         return path.read_bytes()
     return iter_windows(path, size)
 
@@ -412,6 +413,7 @@ def run_batch(
             TimeElapsedColumn(),
             console=console,
             transient=True,
+            disable=not console.is_terminal,  # no bar in logs and pipes
         )
         progress.start()
         task = progress.add_task("decoding" if write else "scanning", total=len(files))

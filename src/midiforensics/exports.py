@@ -179,28 +179,54 @@ def _json_list(data: str, start: int) -> Iterator[Message] | None:
     return _emit_convs(convs())
 
 
-def _jsonl(data: str) -> Iterator[Message] | None:
-    """One JSON object per line: messages (one conversation) or conversations."""
-    lines = data.splitlines()
-    parsed: list[tuple[int, Any]] = []
-    bad = 0
-    for n, line in enumerate(lines, 1):
+def _lines(data: str) -> Iterator[tuple[int, str]]:
+    """(line number, line) without splitting the whole text at once."""
+    n, i = 0, 0
+    while i < len(data):
+        j = data.find("\n", i)
+        if j == -1:
+            j = len(data)
+        n += 1
+        yield n, data[i:j]
+        i = j + 1
+
+
+def _parsed_lines(data: str) -> Iterator[tuple[int, Any]]:
+    """(line number, decoded object or _BAD) for every non-blank line."""
+    for n, line in _lines(data):
         s = line.strip()
         if not s:
             continue
         try:
-            parsed.append((n, json.loads(s)))
+            yield n, json.loads(s)
         except (ValueError, RecursionError):
-            bad += 1
-    if len(parsed) < 1 or bad > len(parsed):
+            yield n, _BAD
+
+
+_BAD = object()
+_JSONL_PROBE = 50  # lines looked at to decide whether a text is JSON Lines
+
+
+def _jsonl(data: str) -> Iterator[Message] | None:
+    """One JSON object per line: messages (one conversation) or conversations. Decided on the
+    first lines; then read lazily, a malformed line skipped."""
+    probe = []
+    for item in _parsed_lines(data):
+        probe.append(item)
+        if len(probe) >= _JSONL_PROBE:
+            break
+    good = [o for _, o in probe if o is not _BAD]
+    if not good or len(good) * 2 < len(probe):
         return None
-    if not any(_is_conversation(o) or _message_of(o) is not None for _, o in parsed):
+    if not any(_is_conversation(o) or _message_of(o) is not None for o in good):
         return None
 
     def gen() -> Iterator[Message]:
         conv_no = 0
         msg_no = 0
-        for n, obj in parsed:
+        for n, obj in _parsed_lines(data):
+            if obj is _BAD:
+                continue
             if _is_conversation(obj):
                 conv_no += 1
                 yield from _conv_messages(obj, conv_no, where=f"line {n}", label=f"l{n}")
