@@ -274,3 +274,15 @@ def test_damaged_exports_never_raise(name: str, data: st.DataObject) -> None:
     damaged = text[:i] + junk + text[j:]
     out = split_export(damaged)
     assert out is None or all(isinstance(m, Message) and m.label for m in out)
+
+
+def test_html_deep_nesting_and_stray_end_tags() -> None:
+    page = (
+        "<div data-message-author-role='user'>"
+        + "<span>x" * 5000
+        + "</b>" * 5000
+        + "<p>a<p>b</div><div data-role='assistant'>y</div>"
+    )
+    msgs = split_export(page)
+    assert msgs is not None
+    assert [(m.role, m.text) for m in msgs] == [("user", "x" * 5000 + "\na\nb"), ("assistant", "y")]

@@ -559,10 +559,15 @@ def _html_role(attrs: list[tuple[str, str | None]]) -> str | None:
     return None
 
 
+MAX_HTML_DEPTH = 512
+_SELF_CLOSING_ON_REPEAT = {"p", "li", "option", "tr", "td", "th"}
+
+
 class _ChatHTML(HTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.stack: list[str] = []
+        self.open: dict[str, int] = {}  # how many of each tag are on the stack
         self.msg_depth: int | None = None  # stack depth of the open message element
         self.role = ""
         self.buf: list[str] = []
@@ -579,10 +584,12 @@ class _ChatHTML(HTMLParser):
             self.skip += 1
         if tag == "title" and not self.title:
             self.title_buf = []
+        if tag in _SELF_CLOSING_ON_REPEAT and self.stack and self.stack[-1] == tag:
+            self.handle_endtag(tag)  # <p>a<p>b: the second <p> closes the first
         if self.msg_depth is None:
             role = _html_role(attrs)
-            if role is not None and tag not in _VOID:
-                self.stack.append(tag)
+            if role is not None and tag not in _VOID and len(self.stack) < MAX_HTML_DEPTH:
+                self._push(tag)
                 self.msg_depth = len(self.stack)
                 self.role = role
                 self.buf = []
@@ -592,8 +599,12 @@ class _ChatHTML(HTMLParser):
             self._newline()
         if tag in ("pre",):
             self.pre += 1
-        if tag not in _VOID:
-            self.stack.append(tag)
+        if tag not in _VOID and len(self.stack) < MAX_HTML_DEPTH:
+            self._push(tag)  # deeper elements are read for their text only
+
+    def _push(self, tag: str) -> None:
+        self.stack.append(tag)
+        self.open[tag] = self.open.get(tag, 0) + 1
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if self.msg_depth is not None and tag.lower() in _BLOCK:
@@ -601,10 +612,11 @@ class _ChatHTML(HTMLParser):
 
     def handle_endtag(self, tag: str) -> None:
         tag = tag.lower()
-        if tag in _VOID or tag not in self.stack:
-            return
+        if tag in _VOID or not self.open.get(tag):
+            return  # a stray end tag
         while self.stack:
             top = self.stack.pop()
+            self.open[top] -= 1
             if top in ("script", "style"):
                 self.skip = max(0, self.skip - 1)
             if top == "pre":
