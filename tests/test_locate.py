@@ -105,3 +105,32 @@ def test_bytes_literals_joined() -> None:
     text = "data = (b'MThd\\x00\\x00\\x00\\x06'\n        b'\\x00\\x00\\x00\\x01\\x01\\xe0')\n"
     (run,) = find_bytes_literals(text)
     assert run.data == b"MThd\x00\x00\x00\x06\x00\x00\x00\x01\x01\xe0"
+
+
+def test_xxd_ascii_column_with_spaces_is_not_data() -> None:
+    text = (
+        "00000000: 4d54 6864 0000 0006 0000 0001 01e0 4d54  MThd..........MT\n"
+        "00000010: 726b 0000 0056 00ff 0306 5061 7274 2031  rk...V....Part 1\n"
+    )
+    (run,) = find_hex(text)
+    assert run.data == bytes.fromhex(
+        "4d546864000000060000000101e04d54726b0000005600ff030650617274" + "2031"
+    )
+
+
+@pytest.mark.parametrize("mark", ["...", "\u2026", " (truncated)", "... (truncated)", " [...]"])
+def test_hex_cut_mark_keeps_the_line_and_flags_truncation(mark: str) -> None:
+    (run,) = find_hex(f"```\n4D 54 68 64 00 00 00 06\n00 00 00 01 01 E0{mark}\n```\n")
+    assert run.data == bytes.fromhex("4d546864000000060000000101e0")
+    assert run.truncated
+
+
+def test_bytes_literals_joined_across_crlf_continuations() -> None:
+    text = "data = b'MThd\\x00\\x00' \\\r\n    b'art 1' \\\r\n    b'\\x01\\xe0'\r\n"
+    (run,) = find_bytes_literals(text)
+    assert run.data == b"MThd\x00\x00art 1\x01\xe0"
+
+
+def test_xxd_groups_without_offset_are_not_taken_for_an_offset() -> None:
+    (run,) = find_hex("4d54 6864 0000 0006 0000 0001 01e0 4d54\n")
+    assert run.data[:4] == b"MThd"

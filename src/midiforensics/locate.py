@@ -229,26 +229,44 @@ def _looks_base64(payload: str) -> bool:
 # prose at full speed. It stays linear on long runs of hex digits: the possessive run cannot
 # backtrack, and a run of 16 or more matches the second branch and is consumed whole.
 _HEX_HINT = re.compile(r"[0-9](?:[0-9A-Fa-f]*+[ \t,:]+(?:0[xX])?[0-9A-Fa-f]{2}|[0-9A-Fa-f]{15,})")
-_HEX_OFFSET = re.compile(r"\s*(?:0x)?[0-9A-Fa-f]{4,8}(?::\s*|\s{1,3}(?=[0-9A-Fa-f]{2}))")
-_HEX_ASCII = re.compile(r"(?:\|.*\|\s*$)|(?:\s{2,}\S{1,16}\s*$)")
+# An offset column: 6-8 hex digits (hexdump, od), or any 4-8 with a colon (xxd).
+_HEX_OFFSET = re.compile(r"\s*(?:0x)?(?:[0-9A-Fa-f]{6,8}(?::\s*|\s{1,3})|[0-9A-Fa-f]{4,5}:\s*)")
+_HEX_PIPES = re.compile(r"\|.*\|\s*$")
+_SPACES = re.compile(r"[ \t]{2,}")
 _HEX_ITEM = re.compile(r"0[xX]([0-9A-Fa-f]{1,2})|([0-9A-Fa-f]{2,8})|([,;{}\[\]\s]+)")
+_CUT_MARK = re.compile(
+    r"\s*(?:(?:\.{3,}|\u2026)\s*(?:[(\[](?:truncated|cut off|cut)[)\]])?"
+    r"|[(\[](?:truncated|cut off|cut|\.{3}|\u2026)[)\]])\s*$",
+    re.IGNORECASE,
+)
 
 
-def _hex_line_bytes(line: str) -> str | None:
-    """Hex digits of one dump line (offset, comments, ASCII column removed), or None."""
+def _hex_line_bytes(line: str) -> tuple[str, bool] | None:
+    """Hex digits of one dump line (offset, comments, ASCII column removed) and whether the
+    line ends with a cut mark (``...``, ``(truncated)``), or None when it is no dump line."""
     for mark in ("//", "#", ";", "--"):
         k = line.find(mark)
         if k != -1:
             line = line[:k]
+    cut = _CUT_MARK.search(line)
+    if cut:
+        line = line[: cut.start()]
     m = _HEX_OFFSET.match(line)
     body = line[m.end() :] if m else line
     digits = _scan_hex_items(body)
-    if digits is None:
-        stripped = _HEX_ASCII.sub("", body)
-        digits = _scan_hex_items(stripped)
+    if digits is None and m:
+        # an ASCII column: between pipes (hexdump -C), or after two spaces (xxd); it may hold
+        # spaces itself, so try the cuts from the last to the first
+        body = _HEX_PIPES.sub("", body)
+        digits = _scan_hex_items(body)
+        if digits is None:
+            for gap in reversed(list(_SPACES.finditer(body))):
+                digits = _scan_hex_items(body[: gap.start()])
+                if digits is not None:
+                    break
     if digits is None or len(digits) < 4:
         return None
-    return digits
+    return digits, cut is not None
 
 
 def _scan_hex_items(body: str) -> str | None:
@@ -283,8 +301,7 @@ def find_hex(text: str) -> list[Run]:
         if m.start() < done:
             continue
         ls = text.rfind("\n", 0, m.start()) + 1
-        first_digits = _hex_line_bytes(text[slice(*_line_at(text, ls))])
-        if first_digits is None:
+        if _hex_line_bytes(text[slice(*_line_at(text, ls))]) is None:
             done = _line_at(text, ls)[1] + 1
             continue
         # walk back over dump lines above that hold no digit (``ff fe fa ...``)
@@ -294,8 +311,8 @@ def find_hex(text: str) -> list[Run]:
                 break
             ls = prev
         digits: list[str] = []
-        pos, first, last_end = ls, -1, ls
-        while pos < len(text):
+        pos, first, last_end, cut = ls, -1, ls, False
+        while pos < len(text) and not cut:
             _, le = _line_at(text, pos)
             line = text[pos:le]
             got = _hex_line_bytes(line) if line.strip() else None
@@ -303,14 +320,15 @@ def find_hex(text: str) -> list[Run]:
                 break
             if first == -1:
                 first = pos
-            digits.append(got)
+            digits.append(got[0])
+            cut = got[1]
             last_end = le
             pos = le + 1
         done = max(pos, ls + 1)
         hexstr = "".join(digits)
         if first == -1 or len(hexstr) < 16:
             continue
-        truncated = text[last_end : last_end + 8].lstrip().startswith(_ELLIPSIS)
+        truncated = cut or text[last_end : last_end + 8].lstrip().startswith(_ELLIPSIS)
         runs.append(
             Run(
                 start=first,
@@ -327,7 +345,7 @@ def find_hex(text: str) -> list[Run]:
 # --- Python bytes literals -----------------------------------------------------------------
 
 _BYTES_LIT = re.compile(r"""\bb(?:'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*")""")
-_LIT_GAP = re.compile(r"\s*(?:\+\s*)?(?:\\\n\s*)?")
+_LIT_GAP = re.compile(r"\s*(?:\+\s*)?(?:\\\r?\n\s*)?")
 
 
 def find_bytes_literals(text: str) -> list[Run]:
@@ -354,15 +372,16 @@ def find_bytes_literals(text: str) -> list[Run]:
         return runs  # a bytes literal that holds binary data escapes some of it
     for m in _BYTES_LIT.finditer(text):
         lit = m.group(0)
-        if "\\x" not in lit:
-            continue
+        joins = bool(cur) and _LIT_GAP.fullmatch(text[cur[-1][1] : m.start()]) is not None
+        if "\\x" not in lit and not joins:
+            continue  # plain words in quotes, unless they continue a chain of binary literals
         try:
             value = ast.literal_eval(lit)
         except (ValueError, SyntaxError):
             continue
         if not isinstance(value, bytes):
             continue
-        if cur and _LIT_GAP.fullmatch(text[cur[-1][1] : m.start()]):
+        if joins:
             cur.append((m.start(), m.end(), value))
         else:
             flush()
