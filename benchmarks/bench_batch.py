@@ -60,6 +60,7 @@ def main() -> None:
         t_scan = time.perf_counter() - t0
         midi_segs = sum(1 for s in report.segments if s.kind == "midi")
         t_cli_scan, rss_scan = child([str(MF), "scan", str(src)])
+        t_cli_json, _ = child([str(MF), "scan", "--json", str(src)])
         out = Path(tmp) / "out"
         t_dec, rss_dec = child([str(MF), "decode", str(src), "-o", str(out)])
         mids = len(list(out.rglob("*.mid")))
@@ -73,6 +74,10 @@ def main() -> None:
         print(
             f"mf scan (command): {t_cli_scan:.2f} s ({size_mb / t_cli_scan:.2f} MB/s), "
             f"ratio to bare {t_cli_scan / t_bare:.1f}x, peak RSS {rss_scan:.0f} MB"
+        )
+        print(
+            f"mf scan --json (command, no table drawn): {t_cli_json:.2f} s "
+            f"({size_mb / t_cli_json:.2f} MB/s), ratio to bare {t_cli_json / t_bare:.1f}x"
         )
         print(
             f"mf decode (command): {t_dec:.2f} s ({size_mb / t_dec:.2f} MB/s), "
