@@ -337,13 +337,11 @@ def process_one(
                 return _fail(path, out_dir, "is a folder")
             data = read_text_bounded(p)
             name = path
-        run_windows = getattr(pipeline, "run_windows", None)
         if isinstance(data, bytes):
             report = pipeline.run(data, out_dir=out_dir, name=name, repair=write)
-        elif run_windows is not None:
-            report = run_windows(data, out_dir=out_dir, name=name, repair=write)
-        else:  # the pipeline takes whole inputs only: read this one whole
-            report = pipeline.run(Path(path).read_bytes(), out_dir=out_dir, name=name, repair=write)
+        else:
+            size = Path(path).stat().st_size
+            report = pipeline.run_windows(data, out_dir=out_dir, name=name, repair=write, size=size)
         doc = None
         if json_mode:
             from .render.json import to_dict

@@ -75,7 +75,9 @@ def _main(
 InputsArg = Annotated[
     list[str],
     typer.Argument(
-        help="Files to read (text or binary); '-' reads standard input.", show_default=False
+        help="Files, folders (searched recursively) or glob patterns, text or binary; "
+        "'-' reads standard input.",
+        show_default=False,
     ),
 ]
 
@@ -106,6 +108,9 @@ def decode(
     soundfont: Annotated[
         Path | None, typer.Option("--soundfont", help="General MIDI .sf2 for --play.")
     ] = None,
+    jobs: Annotated[
+        int, typer.Option("--jobs", "-j", help="Inputs decoded at once (worker processes).")
+    ] = 1,
 ) -> None:
     """Find, decode, repair and write every piece of music in the inputs.
 
@@ -114,7 +119,7 @@ def decode(
     score data the report explains), 1 when nothing musical was found, 2 for usage or input
     errors.
     """
-    code, midis = _process(inputs, out, as_json, write=True, notes=notes)
+    code, midis = _process(inputs, out, as_json, write=True, notes=notes, jobs=jobs)
     if play and midis:
         from .cli_play import play_paths
         from .render.rich import make_console
@@ -130,9 +135,12 @@ def scan(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the report as JSON on stdout.")
     ] = False,
+    jobs: Annotated[
+        int, typer.Option("--jobs", "-j", help="Inputs scanned at once (worker processes).")
+    ] = 1,
 ) -> None:
     """Find and classify encoded music without repairing or writing anything (fast)."""
-    raise typer.Exit(_process(inputs, None, as_json, write=False)[0])
+    raise typer.Exit(_process(inputs, None, as_json, write=False, jobs=jobs)[0])
 
 
 @app.command()
@@ -177,59 +185,102 @@ def repair(
 
 
 def _process(
-    inputs: list[str], out: Path | None, as_json: bool, write: bool, notes: bool = False
+    inputs: list[str],
+    out: Path | None,
+    as_json: bool,
+    write: bool,
+    notes: bool = False,
+    jobs: int = 1,
 ) -> tuple[int, list[Path]]:
-    """Run each input; return the exit code and the MIDI files written."""
-    from .pipeline import run
-    from .render.json import to_dict
-    from .render.rich import RichRenderer, make_console
+    """Run the inputs; return the exit code and the MIDI files written.
+
+    One file gets the full report; several (or a folder, or a glob) run as a batch with a
+    progress bar and a summary table, one output folder per input.
+    """
+    from .batch import expand_inputs
 
     if inputs.count("-") > 1:
         _err("standard input can be read only once")
         return EXIT_USAGE, []
-    console = make_console(file=sys.stderr if as_json else None)
-    found = False
-    docs = []
-    midis: list[Path] = []
-    for arg in inputs:
-        try:
-            name, data = _read(arg)
-        except InputError as exc:
-            _err(str(exc))
+    if jobs < 1:
+        _err("--jobs must be at least 1")
+        return EXIT_USAGE, []
+    files, errors = expand_inputs(inputs, exclude=[out] if out else None)
+    if errors:
+        for e in errors:
+            _err(e)
+        return EXIT_USAGE, []
+    single = len(inputs) == 1 and len(files) == 1 and not Path(inputs[0]).is_dir()
+    if single:
+        return _process_one(files[0], out, as_json, write, notes)
+    return _process_many(files, out, as_json, write, jobs)
+
+
+def _process_one(
+    path: Path, out: Path | None, as_json: bool, write: bool, notes: bool
+) -> tuple[int, list[Path]]:
+    from .batch import read_text_bounded
+    from .pipeline import run, run_windows
+    from .render.json import to_json
+    from .render.rich import RichRenderer, make_console
+
+    name = "stdin" if str(path) == "-" else str(path)
+    out_dir: str | None = None
+    if write:
+        target = out if out is not None else _default_out(name)
+        if target.exists() and not target.is_dir():
+            _err(f"output {target} exists and is not a folder")
             return EXIT_USAGE, []
-        out_dir: str | None = None
-        if write:
-            if out is None:
-                target = _default_out(name)
-            elif len(inputs) > 1:
-                from .write import safe_name
-
-                target = out / safe_name(Path(name).stem)
-            else:
-                target = out
-            if target.exists() and not target.is_dir():
-                _err(f"output {target} exists and is not a folder")
-                return EXIT_USAGE, []
-            out_dir = str(target)
-        report = run(data, out_dir=out_dir, name=name, repair=write)
-        found = found or report.pieces > 0 or report.music_found
-        midis += [Path(a.path) for a in report.artifacts if a.kind == "midi" and a.path]
-        if as_json:
-            docs.append(to_dict(report))
+        out_dir = str(target)
+    try:
+        if name == "stdin":
+            data = sys.stdin.buffer.read()
+            report = run(data, out_dir=out_dir, name=name, repair=write)
         else:
-            RichRenderer().render(report, console)
-        if notes:
-            from .cli_play import notes_renderable
-
-            for a in report.artifacts:
-                if a.kind == "midi" and a.path and a.notes:
-                    console.print(notes_renderable(Path(a.path)))
+            loaded = read_text_bounded(path)
+            if isinstance(loaded, bytes):
+                report = run(loaded, out_dir=out_dir, name=name, repair=write)
+            else:
+                report = run_windows(
+                    loaded, out_dir=out_dir, name=name, repair=write, size=path.stat().st_size
+                )
+    except OSError as exc:
+        _err(f"cannot read {name}: {exc.strerror or exc}")
+        return EXIT_USAGE, []
+    console = make_console(file=sys.stderr if as_json else None)
     if as_json:
-        import json
+        sys.stdout.write(to_json(report) + "\n")
+    RichRenderer().render(report, console)
+    midis = [Path(a.path) for a in report.artifacts if a.kind == "midi" and a.path]
+    if notes:
+        from .cli_play import notes_renderable
 
-        doc = docs[0] if len(docs) == 1 else {"schema": "midiforensics.reports", "reports": docs}
-        sys.stdout.write(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
+        for a in report.artifacts:
+            if a.kind == "midi" and a.path and a.notes:
+                console.print(notes_renderable(Path(a.path)))
+    found = report.pieces > 0 or report.music_found
     return (EXIT_FOUND if found else EXIT_NOTHING), midis
+
+
+def _process_many(
+    files: list[Path], out: Path | None, as_json: bool, write: bool, jobs: int
+) -> tuple[int, list[Path]]:
+    import json
+
+    from .batch import run_batch, summary_table
+    from .render.rich import make_console
+
+    console = make_console(file=sys.stderr if as_json else None)
+    items = run_batch(files, out, jobs, make_console(file=sys.stderr), as_json, write)
+    console.print(summary_table(items))
+    for item in items:
+        if item.error:
+            _err(f"{item.path}: {item.error}")
+    if as_json:
+        doc = {"schema": "midiforensics.reports", "reports": [i.report for i in items]}
+        sys.stdout.write(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
+    midis = [Path(m) for i in items for m in i.midis]
+    return (EXIT_FOUND if any(i.found for i in items) else EXIT_NOTHING), midis
 
 
 def _register_extras() -> None:

@@ -10,15 +10,18 @@ import gzip
 import hashlib
 import io
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import classify
 from .formats.base import MusicResult
 from .locate import LineIndex, Run, find_base64, find_bytes_literals, find_hex, join_runs
 from .models import Artifact, Blob, Problem, Repair, Report, Segment, Span
 from .write import Writer
+
+if TYPE_CHECKING:
+    from .batch import Window
 
 MAX_DEPTH = 4  # text inside a payload inside a payload ... at most this deep
 MAX_DECODED = 256 * 1024 * 1024  # bytes decoded from one input, all blobs together
@@ -40,10 +43,16 @@ class _Text:
     chain: str  # how we got here; "" for the input
     label: str  # file-name prefix for what is found in it
     depth: int
+    line0: int = 0  # lines of the input before this text (a window of a large file)
+    base: int = 0  # characters of the input before this text
+
+    def linecol(self, offset: int) -> tuple[int, int]:
+        line, col = self.index.linecol(offset)
+        return line + self.line0, col
 
     def where(self, offset: int) -> str:
-        here = self.index.where(offset)
-        return f"{self.chain} -> text {here}" if self.chain else here
+        line, col = self.linecol(offset)
+        return f"{self.chain} -> text L{line}:C{col}" if self.chain else f"L{line}:C{col}"
 
 
 class _Run:
@@ -119,7 +128,7 @@ class _Run:
 
         taken: list[tuple[int, int]] = []
         for s, e in self._safe(ctx.where(0), find_musicxml, ctx.text) or []:
-            line = ctx.index.linecol(s)[0]
+            line = ctx.linecol(s)[0]
             self.spans.append(self._span(ctx, s, e, "musicxml"))
             taken.append((s, e))
             if not self.repair:
@@ -130,7 +139,7 @@ class _Run:
         for (s, e), tune in self._safe(ctx.where(0), find_abc, ctx.text) or []:
             if _overlaps(s, e, taken):
                 continue
-            line = ctx.index.linecol(s)[0]
+            line = ctx.linecol(s)[0]
             self.spans.append(self._span(ctx, s, e, "abc"))
             taken.append((s, e))
             if not self.repair:
@@ -173,8 +182,10 @@ class _Run:
         return out
 
     def _span(self, ctx: _Text, s: int, e: int, encoding: str, truncated: bool = False) -> Span:
-        line, col = ctx.index.linecol(s)
-        return Span(s, e, line, col, encoding, truncated=truncated, origin=ctx.chain)
+        line, col = ctx.linecol(s)
+        return Span(
+            ctx.base + s, ctx.base + e, line, col, encoding, truncated=truncated, origin=ctx.chain
+        )
 
     def encoded(self, ctx: _Text, run: Run) -> None:
         span = self._span(ctx, run.start, run.end, run.encoding, run.truncated)
@@ -453,12 +464,17 @@ def read_input(data: str | bytes) -> tuple[str | None, bytes | None, list[str]]:
 def run(
     data: str | bytes, out_dir: str | None = None, name: str = "<input>", repair: bool = True
 ) -> Report:
-    """The whole pipeline on one input. ``repair=False`` finds and classifies only (``mf scan``)."""
+    """The whole pipeline on one input. ``repair=False`` finds and classifies only (``mf scan``).
+
+    A chat export (ChatGPT ``conversations.json``, JSON Lines, Markdown or HTML chats) is
+    searched message by message, so every find says which conversation and message it is in.
+    """
+    from .exports import split_export
+
     state = _Run(name, out_dir, repair)
     text, binary, notes = read_input(data)
     for note in notes:
         state.problems.append(Problem(name, note))
-    size = len(data)
     if binary is not None:
         span = Span(0, len(binary), 1, 1, "binary")
         state.spans.append(span)
@@ -467,7 +483,32 @@ def run(
         state.seen[hashlib.sha256(binary).digest()] = "B1"
         state.blob(blob, "bin", 0)
     elif text is not None:
-        state.text(_Text(text, LineIndex(text), "", "", 0))
+        messages = state._safe(name, split_export, text)
+        if messages:
+            for m in messages:  # lines stay the export's own where the export tells them
+                line0 = m.line - 1 if m.line > 0 else 0
+                state.text(_Text(m.text, LineIndex(m.text), m.origin, f"{m.label}-", 0, line0))
+        else:
+            state.text(_Text(text, LineIndex(text), "", "", 0))
+    return _finish(state, name, len(data))
+
+
+def run_windows(
+    windows: Iterable[Window],
+    out_dir: str | None = None,
+    name: str = "<input>",
+    repair: bool = True,
+    size: int = 0,
+) -> Report:
+    """The pipeline over a large text read in windows (see :func:`batch.iter_windows`); one
+    report, with lines and offsets counted in the whole input."""
+    state = _Run(name, out_dir, repair)
+    for w in windows:
+        state.text(_Text(w.text, LineIndex(w.text), "", "", 0, w.first_line - 1, w.char_offset))
+    return _finish(state, name, size)
+
+
+def _finish(state: _Run, name: str, size: int) -> Report:
     report = Report(
         input=name,
         size=size,
@@ -478,12 +519,27 @@ def run(
         problems=tuple(state.problems),
         out_dir=str(state.writer.root) if state.writer else None,
     )
-    report = replace(report, verdict=verdict(report))
+    report = replace(report, verdict=verdict(report) if state.repair else scan_verdict(report))
     if state.writer is not None and (report.artifacts or report.spans):
         from .render.json import to_json
 
         state.writer.write("report.json", to_json(report).encode("utf-8"))
     return report
+
+
+def scan_verdict(report: Report) -> str:
+    """The verdict of a scan: what was found, nothing repaired."""
+    kinds: dict[str, int] = {}
+    for seg in report.segments:
+        if seg.kind in ("midi", "zip"):
+            kinds[seg.kind] = kinds.get(seg.kind, 0) + 1
+    for span in report.spans:
+        if span.encoding in ("musicxml", "abc"):
+            kinds[span.encoding] = kinds.get(span.encoding, 0) + 1
+    if not kinds:
+        return "encoded data found, but no music in it" if report.blobs else "nothing musical found"
+    found = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
+    return f"found {found} (scan only: run mf decode to repair and write)"
 
 
 def verdict(report: Report) -> str:

@@ -24,6 +24,8 @@ THEME = Theme(
     }
 )
 
+MAX_ROWS = 40  # longer tables are cut (report.json and --json hold everything)
+
 _VERDICT_STYLE = {
     "intact": "mf.good",
     "repaired": "mf.warn",
@@ -55,6 +57,12 @@ def _grouped(repairs: tuple[Repair, ...]) -> list[list[Repair]]:
     return list(groups.values())
 
 
+def _more(total: int) -> list[RenderableType]:
+    if total <= MAX_ROWS:
+        return []
+    return [Text(f"… {total - MAX_ROWS} more rows: see report.json or --json", style="mf.dim")]
+
+
 def _conf(c: float) -> Text:
     style = "mf.good" if c >= 0.9 else "mf.warn" if c >= 0.6 else "mf.bad"
     return Text(f"{c:.2f}", style=style)
@@ -76,7 +84,7 @@ class RichRenderer:
             t.add_column("encoding", style="mf.kind")
             t.add_column("chars", justify="right")
             t.add_column("note")
-            for i, s in enumerate(report.spans, 1):
+            for i, s in enumerate(report.spans[:MAX_ROWS], 1):
                 t.add_row(
                     str(i),
                     s.where,
@@ -85,13 +93,14 @@ class RichRenderer:
                     "truncated" if s.truncated else "",
                 )
             out.append(t)
+            out.extend(_more(len(report.spans)))
         if report.blobs:
             t = Table(title="Decoded payloads and their segments", title_justify="left")
             t.add_column("blob")
             t.add_column("from", style="mf.where")
             t.add_column("bytes", justify="right")
             t.add_column("segments")
-            for b in report.blobs:
+            for b in report.blobs[:MAX_ROWS]:
                 segs = [seg for seg in report.segments if seg.blob == b.id]
                 cell = Text()
                 for k, seg in enumerate(segs):
@@ -102,6 +111,7 @@ class RichRenderer:
                     cell.append_text(_conf(seg.confidence))
                 t.add_row(b.id, b.provenance, f"{len(b.data):,}", cell)
             out.append(t)
+            out.extend(_more(len(report.blobs)))
         repairs = report.repairs
         if repairs:
             t = Table(title=f"Repairs ({len(repairs)})", title_justify="left", expand=True)
@@ -110,7 +120,8 @@ class RichRenderer:
             t.add_column("before → after", ratio=2, overflow="fold")
             t.add_column("why", overflow="fold", ratio=4)
             t.add_column("conf", justify="right", width=4)
-            for group in _grouped(repairs):
+            groups = _grouped(repairs)
+            for group in groups[:MAX_ROWS]:
                 r = group[0]
                 where = r.where if len(group) == 1 else f"{r.where} (+{len(group) - 1} more)"
                 change = (
@@ -121,6 +132,7 @@ class RichRenderer:
                 what = f"{r.kind} ×{len(group)}" if len(group) > 1 else r.kind
                 t.add_row(where, what, change, r.reason, _conf(min(x.confidence for x in group)))
             out.append(t)
+            out.extend(_more(len(groups)))
         if report.artifacts:
             t = Table(title="Files written", title_justify="left")
             t.add_column("file", style="mf.path", overflow="fold")
@@ -129,7 +141,7 @@ class RichRenderer:
             t.add_column("tracks", justify="right")
             t.add_column("length", justify="right")
             t.add_column("verdict")
-            for a in report.artifacts:
+            for a in report.artifacts[:MAX_ROWS]:
                 music = a.kind in ("midi", "musicxml", "abc")
                 t.add_row(
                     _rel(a.path),
@@ -143,6 +155,7 @@ class RichRenderer:
                     ),
                 )
             out.append(t)
+            out.extend(_more(len(report.artifacts)))
         for p in report.problems:
             out.append(Text.assemble(("! ", "mf.warn"), (p.where + ": ", "mf.where"), p.message))
         style = "mf.good" if report.pieces else "mf.warn"
