@@ -44,7 +44,7 @@ FIXTURE_FILES = sorted(FIXTURES.glob("*.hex"))
 
 
 def test_there_is_a_fixture_per_damage_kind() -> None:
-    assert len(FIXTURE_FILES) >= 18
+    assert len(FIXTURE_FILES) >= 24
 
 
 @pytest.mark.parametrize("path", FIXTURE_FILES, ids=lambda p: p.stem)
@@ -83,6 +83,49 @@ def test_repairs_point_at_the_damage() -> None:
     assert result is not None
     fix = next(r for r in result.repairs if r.kind == "track-length")
     assert data[fix.offset - 4 : fix.offset] == b"MTrk" and fix.after == "00 00 00 1c"
+
+
+def test_damaged_chunk_tags_are_found_and_pointed_at() -> None:
+    for name, tag in (("track_tag_damaged", b"MTbk"), ("header_tag_damaged", b"MTbd")):
+        data, _ = load_hex(FIXTURES / f"{name}.hex")
+        assert find_midi(b"text " + data + b" more") == [(5, 5 + len(data))], name
+        result = repair_midi(data)
+        assert result is not None
+        fix = next(r for r in result.repairs if r.kind == "chunk-tag")
+        assert data[fix.offset : fix.offset + 4] == tag and fix.before == tag.hex(" ")
+        assert result.midi.startswith(b"MThd") and result.midi.count(b"MTrk") == 1
+
+
+def test_damaged_tags_of_a_second_track_and_of_both_chunks() -> None:
+    data, _ = load_hex(FIXTURES / "format0_two_tracks.hex")
+    second = data.index(b"MTrk", 20)
+    damaged = data[:second] + b"MXrk" + data[second + 4 :]
+    assert find_midi(damaged) == [(0, len(damaged))]
+    result = repair_midi(damaged)
+    assert result is not None and result.tracks == 2
+    assert pitches(result.midi) == pitches(repair_midi(data).midi)  # type: ignore[union-attr]
+    both = b"MTbd" + data[4:14] + b"MTrr" + data[18:]
+    result = repair_midi(both)
+    assert result is not None
+    assert [r.kind for r in result.repairs].count("chunk-tag") == 2
+    assert pitches(result.midi) == [60, 67, 62, 64]
+
+
+def test_a_tag_near_mtrk_in_noise_is_not_a_track() -> None:
+    rnd = random.Random(5)
+    noise = bytes(rnd.randrange(256) for _ in range(400))
+    data, _ = load_hex(FIXTURES / "valid.hex")
+    blob = data + b"MTrx\x00\x00\x00\x40" + noise
+    assert find_midi(blob)[0] == (0, len(data))
+
+
+def test_clamp_under_running_status_points_at_the_byte() -> None:
+    data, _ = load_hex(FIXTURES / "running_status_data_byte_above_127.hex")
+    result = repair_midi(data)
+    assert result is not None
+    clamp = next(r for r in result.repairs if r.kind == "data-byte-clamped")
+    assert data[clamp.offset] == 0xD0 and clamp.after == "50"
+    assert "delta-inserted" not in {r.kind for r in result.repairs}
 
 
 def test_truncated_notes_are_ended_at_the_last_tick() -> None:

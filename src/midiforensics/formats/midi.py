@@ -9,6 +9,7 @@ is a :class:`~midiforensics.models.Repair` whose ``offset`` is a byte offset int
 from __future__ import annotations
 
 import io
+from bisect import bisect_right
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -16,11 +17,13 @@ from dataclasses import dataclass, field
 from ..models import Repair
 from .base import Extent, MusicResult
 from .midi_events import (
+    NO_LOSS,
     Fix,
     Lost,
     TrackParse,
     parse_track,
     read_vlq,
+    run_from,
     vlq,
 )
 
@@ -50,6 +53,88 @@ def _all(data: bytes, needle: bytes) -> list[int]:
         out.append(i)
         i = data.find(needle, i + 1)
     return out
+
+
+def _near(tag: bytes, want: bytes) -> bool:
+    """Is ``tag`` one or two bytes off ``want`` (and not the other MIDI tag)?"""
+    if len(tag) != 4 or tag in (HEADER, TRACK):
+        return False
+    return sum(a != b for a, b in zip(tag, want, strict=True)) <= 2
+
+
+def _damaged_track(data: bytes, x: int) -> bool:
+    """Does a track chunk with a damaged tag start at ``x``? Its tag must be near ``MTrk`` and
+    its length field plausible (the chunk ends in End of Track) or its events read."""
+    n = len(data)
+    if x < 0 or x + 8 > n or not _near(data[x : x + 4], TRACK):
+        return False
+    declared = _be32(data[x + 4 : x + 8])
+    d = x + 8 + declared
+    if declared >= 4 and d <= n and data[d - 3 : d] == b"\xff\x2f\x00":
+        return True
+    events, clean, _, orphans = run_from(data, x + 8, n, None, NO_LOSS, cut_ok=True)
+    return (clean or events >= 4) and orphans <= events // 4
+
+
+def _damaged_header(data: bytes, x: int) -> bool:
+    """Does a header with a damaged tag start at ``x``: near ``MThd``, length 6, a track
+    (its tag good or damaged) right after it?"""
+    return (
+        x >= 0
+        and _near(data[x : x + 4], HEADER)
+        and data[x + 4 : x + 8] == b"\x00\x00\x00\x06"
+        and (data[x + 14 : x + 18] == TRACK or _damaged_track(data, x + 14))
+    )
+
+
+def _tag_fix(data: bytes, x: int, want: bytes, what: str) -> Fix:
+    tag = data[x : x + 4]
+    wrong = sum(a != b for a, b in zip(tag, want, strict=True))
+    return Fix(
+        "chunk-tag",
+        x,
+        f"chunk tag '{tag.decode('latin-1')}' is {wrong} byte(s) off '{want.decode()}' where "
+        f"{what} must start; read as {want.decode()}",
+        tag,
+        want,
+    )
+
+
+def _damaged_marks(data: bytes, heads: list[int], tracks: list[int]) -> list[tuple[int, str]]:
+    """Chunks whose tag is one or two bytes off, found where a chunk must start: a header
+    before a good track, a track right after a header or where the chunk before it ends."""
+    found: list[tuple[int, str]] = []
+    known = set(tracks)
+    todo: list[int] = list(tracks)
+    damaged = [t - 14 for t in tracks if t >= 14 and _damaged_header(data, t - 14)]
+    if 0 not in damaged and _damaged_header(data, 0):
+        damaged.append(0)  # both tags damaged, at the start of the data
+    found += [(h, "h") for h in damaged]
+    for h in heads + damaged:
+        x = h + 14
+        if x not in known and _damaged_track(data, x):
+            found.append((x, "t"))
+            known.add(x)
+            todo.append(x)
+    bounds = sorted(heads + tracks)
+    seen = 0
+    while todo and seen < MAX_TRACKS * 4:
+        t = todo.pop()
+        seen += 1
+        if t + 8 > len(data):
+            continue
+        ends = {t + 8 + _be32(data[t + 4 : t + 8])}
+        i = bisect_right(bounds, t)
+        nxt = bounds[i] if i < len(bounds) else len(data)
+        e = data.find(b"\xff\x2f\x00", t + 8, nxt)
+        if e >= 0:
+            ends.add(e + 3)
+        for x in sorted(ends):
+            if x not in known and _damaged_track(data, x):
+                found.append((x, "t"))
+                known.add(x)
+                todo.append(x)
+    return found
 
 
 def _track_end(data: bytes, t: int, limit: int) -> int:
@@ -89,10 +174,12 @@ def find_midi(data: bytes) -> list[Extent]:
     """
     if not data:
         return []
+    heads, tracks = _all(data, HEADER), _all(data, TRACK)
     marks = sorted(
-        [(p, "h") for p in _all(data, HEADER)]
-        + [(p, "t") for p in _all(data, TRACK)]
+        [(p, "h") for p in heads]
+        + [(p, "t") for p in tracks]
         + [(p, "r") for p in _all(data, RIFF) if data[p + 8 : p + 12] == b"RMID"]
+        + _damaged_marks(data, heads, tracks)
     )
     out: list[list[int]] = []
     expect = 0  # tracks the current header still announces
@@ -158,6 +245,7 @@ class _Work:
     ntracks: int = 0
     division: int = 0
     header_ok: bool = False
+    header_at: int = 0
 
 
 def _hex(b: bytes, limit: int = 24) -> str:
@@ -223,11 +311,15 @@ def _read_track(work: _Work, t: int, lost: Lost, budget: list[int]) -> int:
     if d is not None and d <= n:
         strict = parse_track(data, body, d, d, lost, [0])
         if strict.eot and strict.end == d and not strict.fixes:
-            work.tracks.append(_Track(t, strict, data[t:d]))
+            work.tracks.append(_Track(t, strict, TRACK + data[t + 4 : d]))
             return d
     nxt = data.find(TRACK, body)
     limit = nxt if nxt >= 0 else n
-    if d is not None and d <= n and (d == n or _is_chunk_id(data[d : d + 4])):
+    if (
+        d is not None
+        and d <= n
+        and (d == n or _is_chunk_id(data[d : d + 4]) or _damaged_track(data, d))
+    ):
         limit = d
     tp = parse_track(data, min(body, n), limit, d, lost, budget)
     if declared is not None and tp.end - body != declared:
@@ -240,6 +332,16 @@ def _read_track(work: _Work, t: int, lost: Lost, budget: list[int]) -> int:
         )
     work.tracks.append(_Track(t, tp, None))
     return tp.end
+
+
+def _find_track(data: bytes, pos: int, starts: Sequence[int]) -> int:
+    """The next track from ``pos``: a good ``MTrk``, or one with a damaged tag at one of
+    ``starts`` (where a chunk must start), whichever comes first; -1 if none."""
+    t = data.find(TRACK, pos)
+    for x in sorted(set(starts)):
+        if pos <= x and (t < 0 or x < t) and _damaged_track(data, x):
+            return x
+    return t
 
 
 def _walk(data: bytes, lost: Lost) -> _Work | None:
@@ -256,10 +358,14 @@ def _walk(data: bytes, lost: Lost) -> _Work | None:
         )
         pos = start
     h = data.find(HEADER, pos)
-    t = data.find(TRACK, pos)
+    if h != pos and _damaged_header(data, pos):
+        h = pos
+        work.fixes.append(_tag_fix(data, pos, HEADER, "the header"))
+    t = _find_track(data, pos, (h + 14,) if h >= 0 else ())
     if t < 0:
         return None
     if 0 <= h < t and h + 14 <= len(data):
+        work.header_at = h
         if h > pos:
             work.fixes.append(
                 Fix(
@@ -297,8 +403,9 @@ def _walk(data: bytes, lost: Lost) -> _Work | None:
             )
         pos = t
     budget = [max(64, len(data) // 4)]
+    chunk_end = pos  # where the chunk before ends by its length field
     while pos < len(data) and len(work.tracks) < MAX_TRACKS:
-        t = data.find(TRACK, pos)
+        t = _find_track(data, pos, (pos, chunk_end))
         if t < 0:
             tail = data[pos:]
             if tail:
@@ -311,7 +418,10 @@ def _walk(data: bytes, lost: Lost) -> _Work | None:
                     )
                 )
             break
+        if data[t : t + 4] != TRACK:
+            work.fixes.append(_tag_fix(data, t, TRACK, "a track"))
         _skip_gap(work, pos, t)
+        chunk_end = t + 8 + _be32(data[t + 4 : t + 8])
         pos = max(_read_track(work, t, lost, budget), t + 4)
     if not work.tracks:
         return None
@@ -346,7 +456,7 @@ def _header(fmt: int, ntracks: int, division: int) -> bytes:
 def _fix_header(work: _Work) -> None:
     if not work.header_ok:
         return
-    h = work.data.find(HEADER)
+    h = work.header_at
     found = len(work.tracks)
     if work.ntracks != found:
         work.fixes.append(
@@ -558,7 +668,9 @@ def repair_midi(data: bytes, lost: Sequence[tuple[int, int]] = ()) -> MusicResul
     ``lost`` lists byte ranges known to be noise; events touching them are dropped and the
     reading re-synchronised after them. Returns None when there is no track to recover.
     """
-    if len(data) < 12 or (HEADER not in data and TRACK not in data):
+    if len(data) < 12:
+        return None
+    if HEADER not in data and TRACK not in data and not _damaged_header(bytes(data), 0):
         return None
     try:
         return _repair(bytes(data), Lost(lost))

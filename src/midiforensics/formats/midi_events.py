@@ -31,6 +31,7 @@ META_SIZES: dict[int, tuple[int, ...]] = {
 }
 EOT = 0x2F
 LOOKAHEAD = 24  # events read ahead to judge a reading
+CUT_EVENT = 8  # bytes at most of a last event that the end of the data cuts short
 SEARCH = 12  # bytes tried beyond a failure (and beyond a lost range) when re-synchronising
 MIN_BPM, MAX_BPM = 10.0, 1000.0
 
@@ -225,13 +226,22 @@ def note_change(body: bytes) -> tuple[int, tuple[int, int]] | None:
 
 
 def run_from(
-    buf: bytes, pos: int, stop: int, running: int | None, lost: Lost, held: Held = frozenset()
+    buf: bytes,
+    pos: int,
+    stop: int,
+    running: int | None,
+    lost: Lost,
+    held: Held = frozenset(),
+    clamps: int = 0,
+    cut_ok: bool = False,
 ) -> tuple[int, bool, int, int]:
     """Read strictly from ``pos``: (events read, ended cleanly, where reading stopped,
-    note-offs for notes not sounding).
+    note-offs for notes not sounding, plus one for each data byte clamped).
 
     A clean end is an End of Track (also one written without its delta time) or ``stop``
-    itself; undefined status bytes are stepped over, as the repair will drop them.
+    itself; undefined status bytes are stepped over, as the repair will drop them. With
+    ``cut_ok``, a last event that ``stop`` cuts short (the data ends inside it) is a clean end
+    too; up to ``clamps`` data bytes above 127 are read clamped, as the repair would.
     """
     n = orphans = 0
     sounding = set(held)
@@ -239,6 +249,10 @@ def run_from(
         if pos == stop:
             return n, n > 0, pos, orphans
         r = read_event(buf, pos, stop, running, lost)
+        if isinstance(r, Fail) and r.reason == "data-byte" and clamps > 0:
+            r = _read_clamped(buf, pos, stop, running, lost, r)
+            clamps -= 1
+            orphans += 1
         if isinstance(r, Fail):
             if r.reason == "undefined-status":
                 pos = r.at + 1
@@ -246,6 +260,8 @@ def run_from(
             if buf[pos : pos + 3] == b"\xff\x2f\x00":
                 # an End of Track without its delta time: clean, but a repair of its own
                 return n + 1, True, pos + 3, orphans + 1
+            if cut_ok and r.reason == "truncated" and n > 0 and stop - pos <= CUT_EVENT:
+                return n, True, stop, orphans
             return n, False, pos, orphans
         ev, pos = r
         n += 1
@@ -278,13 +294,29 @@ def strict_run(
     return quality(run_from(buf, pos, stop, running, lost, held))
 
 
-def _clamped(buf: bytes, pos: int, fail: Fail) -> bytes | None:
+def _clamped(buf: bytes, pos: int, fail: Fail) -> bytes:
     """The bytes from ``pos`` with the one bad data byte turned into a valid one."""
     b = buf[fail.at]
     value = b & 0x7F
     if value == 0:
         value = 0x7F
     return buf[pos : fail.at] + bytes([value]) + buf[fail.at + 1 : fail.at + 8]
+
+
+def _read_clamped(
+    buf: bytes, pos: int, stop: int, running: int | None, lost: Lost, fail: Fail
+) -> tuple[Event, int] | Fail:
+    """The event at ``pos`` read with its bad data byte clamped (positions as in ``buf``)."""
+    if fail.at >= stop or lost.hits(fail.at, fail.at + 1):
+        return fail
+    local = _clamped(buf, pos, fail)[: stop - pos]
+    r = read_event(local, 0, len(local), running, NO_LOSS)
+    if isinstance(r, Fail):
+        return fail
+    ev, used = r
+    if lost.hits(pos, pos + used):
+        return fail
+    return Event(pos, ev.delta, ev.body, ev.running), pos + used
 
 
 @dataclass
@@ -315,25 +347,23 @@ def _resync(
         score = 1 + run - penalty
         choices.append(_Choice(score, ev, nxt, fix))
 
-    # 1. A data byte above 127: clamp it.
-    if fail.reason == "data-byte" and not lost.hits(fail.at, fail.at + 1):
-        local = _clamped(buf, pos, fail)
-        if local is not None:
-            r = read_event(local, 0, len(local), running, NO_LOSS)
-            if not isinstance(r, Fail):
-                ev, used = r
-                ev = Event(pos, ev.delta, ev.body, ev.running)
-                before = bytes([buf[fail.at]])
-                fix = Fix(
-                    "data-byte-clamped",
-                    fail.at,
-                    f"data byte 0x{before[0]:02x} is above 127; the reading that clamps it "
-                    "leaves the longest valid run after it",
-                    before,
-                    bytes([local[fail.at - pos]]),
-                    lossy=True,
-                )
-                consider(ev, pos + used, fix, 0.2)
+    # 1. A data byte above 127: clamp it (in an event with its own status byte or one
+    # written with running status alike).
+    if fail.reason == "data-byte":
+        rc = _read_clamped(buf, pos, stop, running, lost, fail)
+        if not isinstance(rc, Fail):
+            ev, nxt = rc
+            before = bytes([buf[fail.at]])
+            fix = Fix(
+                "data-byte-clamped",
+                fail.at,
+                f"data byte 0x{before[0]:02x} is above 127; the reading that clamps it "
+                "leaves the longest valid run after it",
+                before,
+                _clamped(buf, fail.at, fail)[:1],
+                lossy=True,
+            )
+            consider(ev, nxt, fix, 0.2)
     # 2. A fixed-size meta event with the wrong size: read it with the size it must have.
     if fail.reason == "meta" and pos < fail.at < stop and buf[fail.at - 1] == 0xFF:
         kind = buf[fail.at]
@@ -454,7 +484,7 @@ def parse_track(
         if not isinstance(r, Fail) and tolerant and pos >= ok_until and 0x80 <= buf[pos] < 0xF0:
             # A status byte read as the first byte of a delta time: is the delta missing?
             held = frozenset(k for k, c in sounding.items() if c > 0)
-            run_a = run_from(buf, pos, limit, running, lost, held)
+            run_a = run_from(buf, pos, limit, running, lost, held, clamps=1, cut_ok=True)
             if (run_a[1] or run_a[0] >= LOOKAHEAD) and not run_a[3]:
                 ok_until = run_a[2]
             else:
@@ -466,7 +496,14 @@ def parse_track(
                     if change is not None:
                         (held_b.add if change[0] > 0 else held_b.discard)(change[1])
                     run_b = run_from(
-                        buf, alt[1], limit, next_running(ev_b, running), lost, frozenset(held_b)
+                        buf,
+                        alt[1],
+                        limit,
+                        next_running(ev_b, running),
+                        lost,
+                        frozenset(held_b),
+                        clamps=1,
+                        cut_ok=True,
                     )
                     if quality(run_b) + 1 >= quality(run_a) + 2:
                         why = "a status byte stood where a delta time belongs; read it with delta 0"
