@@ -27,13 +27,24 @@ from bisect import bisect_right
 from dataclasses import dataclass
 
 from .models import Repair
-from .plausible import TRACK, MidiModel, MidiState, Model, TextModel, plausible_whole, sniff
+from .plausible import (
+    TRACK,
+    MidiModel,
+    MidiState,
+    Model,
+    TextModel,
+    midi_fitness,
+    plausible_whole,
+    sniff,
+)
 
 STAGE = "decode"
 _URL_SAFE = str.maketrans("-_", "+/")
 _TOKENS = re.compile(r"[A-Za-z0-9+/]+|=+|[^A-Za-z0-9+/=]+")
 _FIX_PENALTY = 8.0  # bits a repair must earn over leaving the frame as it is
 _FIRST_CHUNK = 1024  # characters decoded at once when a frame starts; doubles after
+_JUDGE_WHOLE = 1 << 16  # bytes: strict MIDI up to this size is weighed against its repairs
+_JUDGE_MARGIN = 2.0  # events' worth repairs of a strict run must gain (see midi_fitness)
 
 
 @dataclass(frozen=True)
@@ -67,11 +78,29 @@ def decode_base64(chars: str) -> Decoded:
         return _repair(chars, shifts_only=False)
     if len(chars) % 4 == 0 and plausible_whole(data):
         return Decoded(data, strict=True)
-    got = _repair(chars, shifts_only=len(chars) % 4 == 0)
-    if len(chars) % 4 == 0 and not all(_explains_aligned(r) for r in got.repairs):
+    aligned = len(chars) % 4 == 0
+    got = _repair(chars, shifts_only=aligned)
+    if aligned and not all(_explains_aligned(r) for r in got.repairs):
         # the shifts found leave the end out of step with its padding: they explain nothing
         return Decoded(data, strict=True)
+    if aligned and got.repairs and not _beats_strict(data, got):
+        # damage inside the payload (a bad MIDI byte), not in the base64: leave it to the
+        # payload's repairer, which reads on around it
+        return Decoded(data, strict=True)
     return got if got.repairs else Decoded(data, strict=True)
+
+
+def _beats_strict(strict: bytes, got: Decoded) -> bool:
+    """Whether frame repairs of a run strict mode accepted read as better MIDI than without.
+
+    An insert and a drop keep the run aligned and leave shifted noise between them; one bad
+    byte inside the MIDI makes the strict bytes fail at one event only. Shifts "repairing"
+    the latter swap good events for noise, so they must earn more music than they cost.
+    Only MIDI small enough to read whole is judged; anything else keeps its repairs.
+    """
+    if not isinstance(sniff(strict[:96]), MidiModel) or len(strict) > _JUDGE_WHOLE:
+        return True
+    return midi_fitness(got.data, got.lost) > midi_fitness(strict) + _JUDGE_MARGIN
 
 
 def _explains_aligned(r: Repair) -> bool:
@@ -183,20 +212,151 @@ def _repair(chars: str, shifts_only: bool) -> Decoded:
             )
     data = bytearray()
     lost: list[tuple[int, int]] = []
-    for part in parts:
+    for k, part in enumerate(parts):
         text = "".join(part.text)
+        head = _anchor_header(text)
         base = len(data)
-        got = _Frames(text, shifts_only).run()
+        if head is not None:
+            repairs.append(_head_repair(head, part))
+            part = parts[k] = _edited(part, head)
+            text = "".join(part.text)
+        noise = _fill_noise(head) if head is not None else (0, 0)
+        if noise[1] > noise[0]:
+            lost.append((base + noise[0], base + noise[1]))
+        got = _Frames(text, shifts_only, noise).run()
         data += got.data
         lost.extend((base + a, base + b) for a, b in got.lost)
         repairs.extend(_fix_repair(f, part, base, got.model_name) for f in got.fixes)
         if part is parts[-1] or got.leftover:  # an '=' after a whole blob only separates
             repairs.extend(_padding_repairs(part, got.leftover))
-    return Decoded(bytes(data), tuple(sorted(repairs, key=_offset_key)), tuple(lost), False)
+    return Decoded(bytes(data), tuple(sorted(repairs, key=_offset_key)), tuple(_merge(lost)), False)
 
 
 def _offset_key(r: Repair) -> int:
     return r.offset if r.offset is not None else -1
+
+
+# --------------------------------------------------------------------------- MIDI header
+
+# A Standard MIDI File starts with bytes that are all but fixed: "MThd", length 6, format,
+# tracks, division, then "MTrk" at byte 14. Damage among its first characters leaves the
+# frame search nothing to judge by (a header is not a run of events), so the header is
+# restored first, by the one edit that puts these bytes back where they must be.
+_HEAD = b"MThd\x00\x00\x00\x06\x00\x00\x00\x01\x01\xe0MTrk\x00\x00\x00\x00"
+_HEAD_B64 = binascii.b2a_base64(_HEAD, newline=False).decode()
+_SURE = [*range(0, 9), *range(14, 18)]  # bytes every file has: tag, length 6, "MTrk"
+_SURE_CHARS = 24  # characters 0-23 encode bytes 0-17; a lost one there is known
+_HEAD_REACH = 44  # characters in which a damaged header is looked for
+_HEAD_EVENTS = 30  # bytes: a header whose events break before this is not trusted
+_HEAD_READ = 344  # characters decoded to judge an edit (256 bytes of events)
+
+
+@dataclass(frozen=True)
+class _HeadEdit:
+    """Characters [at, at + drop) are dropped and ``insert`` put in their place."""
+
+    at: int
+    drop: int
+    insert: str
+
+
+def _head_fit(chars: str, noise: tuple[int, int] = (0, 0)) -> tuple[int, int, int]:
+    """(header bytes as a file has them, bytes of events read, minus guessed bytes).
+
+    The header counts the bytes every file has and the fields that hold usual values
+    (format 0-2, fewer than 256 tracks, at least one, ticks per beat rather than SMPTE).
+    Events read to the end of what is decoded count as ``_HEAD_READ``. An impossible event
+    among the ``noise`` bytes (an insertion's guessed characters) is stepped over once.
+    """
+    data = _partial(chars[:_HEAD_READ])
+    sure = sum(1 for i in _SURE if i < len(data) and data[i] == _HEAD[i])
+    if len(data) >= 14:
+        sure += (data[9] <= 2) + (data[10] == 0) + (data[11] > 0) + (data[12] < 0x80)
+    final = len(chars) <= _HEAD_READ
+    model = MidiModel()
+    k, _ = model.scan(data, 0, final)
+    if k is not None and noise[0] - 4 <= k < noise[1]:
+        model.state = MidiState(TRACK, model.state.status)
+        k, _ = model.scan(data, model.resync(data, noise[1]), final)
+    return sure, _HEAD_READ if k is None else k, noise[0] - noise[1]
+
+
+def _fill_noise(edit: _HeadEdit) -> tuple[int, int]:
+    """Bytes an insertion's guessed characters (past the known header) decode into."""
+    lo = max(edit.at, _SURE_CHARS)
+    hi = edit.at + len(edit.insert)
+    if not edit.insert or hi <= lo:
+        return (0, 0)
+    return lo * 6 // 8, (hi * 6 + 7) // 8
+
+
+def _anchor_header(text: str) -> _HeadEdit | None:
+    """The edit near the start of a MIDI run that restores its header, or None.
+
+    Tried when the header or the events just after it do not read: each drop of one to
+    three characters and each insertion of one to three (the characters the header must
+    hold where they are known, else "A") at each place in the first characters. The edit
+    kept puts the most known header bytes in place, then reads furthest; the smallest
+    such edit wins, and only if it reads further than the run as it is.
+    """
+    if not text.startswith("TVRo") or len(text) < 32:
+        return None
+    now = _head_fit(text)
+    whole = len(_SURE) + 4
+    if now[0] == whole and now[1] >= _HEAD_EVENTS:
+        return None  # the header reads: damage further on is the frame search's
+    reach = min(_HEAD_REACH, len(text))
+    if now[0] == whole:  # the damage is where the events stop reading, or before
+        reach = min(reach, now[1] * 4 // 3 + 8)
+    best, best_fit = None, now
+    for at in range(1, reach):
+        for m in (1, 2, 3):
+            fill = "".join(_HEAD_B64[j] if j < _SURE_CHARS else "A" for j in range(at, at + m))
+            for edit in (_HeadEdit(at, m, ""), _HeadEdit(at, 0, fill)):
+                edited = text[: edit.at] + edit.insert + text[edit.at + edit.drop :]
+                fit = _head_fit(edited, _fill_noise(edit))
+                if fit > best_fit:
+                    best, best_fit = edit, fit
+    if best is None or best_fit[0] < len(_SURE) or best_fit[1] < now[1] + 8:
+        return None
+    return best
+
+
+def _edited(part: _Part, edit: _HeadEdit) -> _Part:
+    """``part`` with ``edit`` applied; kept characters still know where they came from."""
+    out = _new_part()
+    text = "".join(part.text)
+    for lo, hi in ((0, edit.at), (edit.at + edit.drop, len(text))):
+        k = lo
+        while k < hi:  # copy [lo, hi) piece by piece
+            i = max(0, bisect_right(part.clean_starts, k) - 1)
+            end = min(hi, part.clean_starts[i] + len(part.text[i]))
+            out.add(text[k:end], part.orig(k))
+            k = end
+        if lo == 0 and edit.insert:
+            out.add(edit.insert, part.orig(edit.at))
+    out.pad, out.pad_at = part.pad, part.pad_at
+    return out
+
+
+def _head_repair(edit: _HeadEdit, part: _Part) -> Repair:
+    where = part.orig(edit.at)
+    if edit.drop:
+        what = f"{edit.drop} character(s) inserted there dropped"
+        before = ""
+    else:
+        what = f"{len(edit.insert)} character(s) lost there put back"
+        before = ""
+    return Repair(
+        STAGE,
+        "frame-shift",
+        f"MIDI header out of frame near character {where}: {what}, so that the header and "
+        "the first MTrk tag sit where every MIDI file has them",
+        offset=where,
+        before=before,
+        after=edit.insert,
+        confidence=0.9,
+    )
 
 
 # --------------------------------------------------------------------------- frames
@@ -254,8 +414,9 @@ class _Frames:
     to character ``dend``) and ``pos`` is how far the model has accepted them.
     """
 
-    def __init__(self, s: str, shifts_only: bool = False) -> None:
+    def __init__(self, s: str, shifts_only: bool = False, noise: tuple[int, int] = (0, 0)) -> None:
         self.s = s
+        self.noise = noise  # bytes known to be noise (a header edit's): stepped over
         self.shifts_only = shifts_only  # only frame shifts, no garbled quads (strict input)
         self.n = len(s)
         head = _a2b(s[: min(128, self.n - self.n % 4)])
@@ -315,8 +476,10 @@ class _Frames:
                 self._extend(self.end)
                 out += self.data
                 break
-            self.budget -= 1
-            found = self._search(model, k)
+            known = self.ps == 0 and self.noise[0] - 4 <= k < self.noise[1]
+            if not known:
+                self.budget -= 1
+            found = None if known else self._search(model, k)
             if found is None:  # the frame holds: step over the odd bytes and go on
                 self.pos = k + 1
                 if isinstance(model, MidiModel):
