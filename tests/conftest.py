@@ -27,6 +27,31 @@ def midi_notes(data: bytes) -> list[tuple[int, int]]:
     return sorted(out)
 
 
+def midi_pitches(data: bytes) -> list[int]:
+    """Pitches of the sounding notes in onset order (ties by pitch), as the scorer reads them."""
+    return [p for _, p in midi_notes(data)]
+
+
+def lcs(a: list[int], b: list[int]) -> int:
+    """Length of the longest common subsequence of two pitch sequences."""
+    prev = [0] * (len(b) + 1)
+    for x in a:
+        cur = [0]
+        for j, y in enumerate(b):
+            cur.append(prev[j] + 1 if x == y else max(prev[j + 1], cur[j]))
+        prev = cur
+    return prev[-1]
+
+
+def lcs_f1(truth: list[int], got: list[int]) -> float:
+    """Note F1 of ``got`` against ``truth`` by LCS, as ../shared/bench/score.py computes it."""
+    k = lcs(truth, got)
+    if not k:
+        return 0.0
+    p, r = k / len(got), k / len(truth)
+    return 2 * p * r / (p + r)
+
+
 def make_midi(pitches: list[int], ticks: int = 240, tpb: int = 480, tracks: int = 1) -> bytes:
     """A small valid Standard MIDI File with the given melody in each track."""
     mf = mido.MidiFile(type=1 if tracks > 1 else 0, ticks_per_beat=tpb)

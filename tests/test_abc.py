@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import base64
-import io
 import json
 import re
 from pathlib import Path
 
-import mido
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -16,42 +14,12 @@ from hypothesis import strategies as st
 from midiforensics.formats import abc
 from midiforensics.formats.abc import find_abc, repair_abc
 
+from .conftest import CORPUS as _CORPUS
+from .conftest import lcs_f1, midi_pitches, needs_corpus
+
+CORPUS = _CORPUS if _CORPUS.is_dir() else None
+
 FIXTURES = Path(__file__).parent / "fixtures" / "abc"
-_CORPUS_CANDIDATES = [
-    Path(__file__).resolve().parents[2] / "shared" / "corpus",
-    Path("/work/shared/corpus"),
-]
-CORPUS = next((p for p in _CORPUS_CANDIDATES if p.is_dir()), None)
-needs_corpus = pytest.mark.skipif(CORPUS is None, reason="shared corpus not present")
-
-
-def midi_pitches(midi: bytes) -> list[int]:
-    """Pitches of the note-ons in onset order (ties by pitch), as the bench reads them."""
-    mf = mido.MidiFile(file=io.BytesIO(midi))
-    out = []
-    for track in mf.tracks:
-        t = 0
-        for msg in track:
-            t += msg.time
-            if msg.type == "note_on" and msg.velocity > 0:
-                out.append((t, msg.note))
-    return [p for _, p in sorted(out)]
-
-
-def lcs_f1(truth: list[int], got: list[int]) -> float:
-    if not truth or not got:
-        return 0.0
-    prev = [0] * (len(got) + 1)
-    for x in truth:
-        cur = [0]
-        for j, y in enumerate(got):
-            cur.append(prev[j] + 1 if x == y else max(prev[j + 1], cur[j]))
-        prev = cur
-    k = prev[-1]
-    if not k:
-        return 0.0
-    p, r = k / len(got), k / len(truth)
-    return 2 * p * r / (p + r)
 
 
 def only_tune(text: str) -> str:

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from midiforensics.b64 import decode_base64
 from midiforensics.plausible import MidiModel, TextModel, plausible_whole, sniff
 
-from .conftest import CORPUS, make_midi, needs_corpus
+from .conftest import CORPUS, lcs, make_midi, needs_corpus
 
 ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 PROSE = (
@@ -163,7 +163,7 @@ def test_dev_frameshift_notes_come_back(name: str) -> None:
     got = decode_base64(_blob(CORPUS / "dev" / f"{name}.txt"))
     assert any(r.kind == "frame-shift" for r in got.repairs)
     found = _note_ons(got.data)
-    matched = _lcs(want, found)
+    matched = lcs(want, found)
     assert matched >= len(want) - 2
 
 
@@ -185,16 +185,6 @@ def _fix_lengths(data: bytes) -> bytes:
     start = data.find(b"MTrk")
     body = data[start + 8 :]
     return data[:start] + b"MTrk" + len(body).to_bytes(4, "big") + body
-
-
-def _lcs(a: list[int], b: list[int]) -> int:
-    prev = [0] * (len(b) + 1)
-    for x in a:
-        cur = [0]
-        for j, y in enumerate(b):
-            cur.append(prev[j] + 1 if x == y else max(prev[j + 1], cur[j]))
-        prev = cur
-    return prev[-1]
 
 
 # ----------------------------------------------------------------------------- MIDI header
@@ -223,7 +213,7 @@ def test_a_dropped_character_just_after_the_header_costs_at_most_one_note() -> N
     got = decode_base64(damaged(b64(payload), 33, drop=1))
     assert got.data.find(b"MTrk") == 14
     assert payload.endswith(got.data[40:])
-    assert _lcs(MELODY, _repaired_notes(got)) >= len(MELODY) - 1
+    assert lcs(MELODY, _repaired_notes(got)) >= len(MELODY) - 1
 
 
 def _repaired_notes(got) -> list[int]:
@@ -267,7 +257,7 @@ def test_an_insert_and_a_drop_in_midi_are_still_both_found() -> None:
     got = decode_base64(broken)
     assert [r.kind for r in got.repairs] == ["frame-shift", "frame-shift"]
     assert got.data.endswith(payload[300 * 3 // 4 + 3 :])
-    assert _lcs(MELODY * 4, _note_ons(got.data)) >= len(MELODY) * 4 - 3
+    assert lcs(MELODY * 4, _note_ons(got.data)) >= len(MELODY) * 4 - 3
 
 
 # ----------------------------------------------------------------------------- properties

@@ -15,21 +15,11 @@ from midiforensics.formats.musicxml import find_musicxml, repair_musicxml
 from midiforensics.formats.musicxml_repair import parse_step
 from midiforensics.formats.xmlsafe import edit_distance, parse
 
+from .conftest import midi_pitches
+
 FIX = Path(__file__).parent / "fixtures" / "musicxml"
 EXPECTED = json.loads((FIX / "expected.json").read_text())
 TEXT_CASES = sorted(k for k in EXPECTED if k.endswith(".txt"))
-
-
-def midi_pitches(midi: bytes) -> list[int]:
-    mf = mido.MidiFile(file=io.BytesIO(midi))
-    out = []
-    for tr in mf.tracks:
-        t = 0
-        for m in tr:
-            t += m.time
-            if m.type == "note_on" and m.velocity > 0:
-                out.append((t, m.note))
-    return [p for _, p in sorted(out)]
 
 
 def results(text: str):
