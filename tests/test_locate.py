@@ -134,3 +134,14 @@ def test_bytes_literals_joined_across_crlf_continuations() -> None:
 def test_xxd_groups_without_offset_are_not_taken_for_an_offset() -> None:
     (run,) = find_hex("4d54 6864 0000 0006 0000 0001 01e0 4d54\n")
     assert run.data[:4] == b"MThd"
+
+
+def test_xxd_ascii_column_ending_in_dots_and_a_one_byte_last_line() -> None:
+    text = (
+        "00000000: 4d54 6864 0000 0006 0000 0001 01e0 4d54  MThd..........MT\n"
+        "00000010: 726b 0000 0004 00ff 2f00 3c54 8740 3c00  rk....../.<T.@<.\n"
+        "00000020: 00                                       .\n"
+    )
+    (run,) = find_hex(text)
+    assert len(run.data) == 33 and run.data.endswith(b"\x3c\x00\x00")
+    assert not run.truncated

@@ -241,16 +241,26 @@ _CUT_MARK = re.compile(
 )
 
 
-def _hex_line_bytes(line: str) -> tuple[str, bool] | None:
+def _hex_line_bytes(line: str, continuing: bool = False) -> tuple[str, bool] | None:
     """Hex digits of one dump line (offset, comments, ASCII column removed) and whether the
-    line ends with a cut mark (``...``, ``(truncated)``), or None when it is no dump line."""
+    line ends with a cut mark (``...``, ``(truncated)``), or None when it is no dump line.
+    A line that continues a dump may hold a single byte (the last line of ``xxd``)."""
     for mark in ("//", "#", ";", "--"):
         k = line.find(mark)
-        if k != -1:
+        if k != -1 and (mark != "--" or not _HEX_OFFSET.match(line)):
             line = line[:k]
-    cut = _CUT_MARK.search(line)
-    if cut:
-        line = line[: cut.start()]
+    digits = _dump_line(line)
+    cut = None
+    if digits is None:
+        cut = _CUT_MARK.search(line)  # only when the line does not read as it is: an ASCII
+        if cut:  # column of xxd often ends in dots
+            digits = _dump_line(line[: cut.start()])
+    if digits is None or len(digits) < (2 if continuing else 4):
+        return None
+    return digits, cut is not None
+
+
+def _dump_line(line: str) -> str | None:
     m = _HEX_OFFSET.match(line)
     body = line[m.end() :] if m else line
     digits = _scan_hex_items(body)
@@ -264,9 +274,7 @@ def _hex_line_bytes(line: str) -> tuple[str, bool] | None:
                 digits = _scan_hex_items(body[: gap.start()])
                 if digits is not None:
                     break
-    if digits is None or len(digits) < 4:
-        return None
-    return digits, cut is not None
+    return digits
 
 
 def _scan_hex_items(body: str) -> str | None:
@@ -315,7 +323,7 @@ def find_hex(text: str) -> list[Run]:
         while pos < len(text) and not cut:
             _, le = _line_at(text, pos)
             line = text[pos:le]
-            got = _hex_line_bytes(line) if line.strip() else None
+            got = _hex_line_bytes(line, first != -1) if line.strip() else None
             if got is None:
                 break
             if first == -1:
