@@ -199,3 +199,60 @@ def test_api_decode_can_be_called_again_after_base64() -> None:
     first = midiforensics.decode(text)
     second = midiforensics.decode(text)
     assert first.pieces == second.pieces == 1
+
+
+def _b64_text(payload: bytes) -> str:
+    return "Here is the file:\n```\n" + base64.b64encode(payload).decode() + "\n```\n"
+
+
+def test_gzip_bomb_is_refused_and_reported(tmp_path: Path) -> None:
+    import gzip
+
+    bomb = gzip.compress(b"\x00" * (80 * 1024 * 1024), compresslevel=9)
+    src = tmp_path / "bomb.txt"
+    src.write_text(_b64_text(bomb))
+    res = runner.invoke(app, ["decode", str(src), "-o", str(tmp_path / "out"), "--json"])
+    assert res.exit_code == 1
+    doc = json.loads(res.stdout)
+    assert any("bomb" in p["message"] for p in doc["problems"])
+    assert sum(f.stat().st_size for f in (tmp_path / "out").iterdir()) < 10 * 1024 * 1024
+
+
+def test_zip_with_traversal_names_writes_only_inside_the_output(tmp_path: Path) -> None:
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("../../escape.mid", make_midi([60, 64, 67]))
+        zf.writestr("/abs/evil.mid", make_midi([62, 65, 69]))
+    src = tmp_path / "in.txt"
+    src.write_text(_b64_text(buf.getvalue()))
+    out = tmp_path / "deep" / "out"
+    res = runner.invoke(app, ["decode", str(src), "-o", str(out)])
+    assert res.exit_code == 0
+    pitches = sorted(p for m in _mids(out) for _, p in midi_notes(m.read_bytes()))
+    assert pitches == [60, 62, 64, 65, 67, 69]
+    outside = [p for p in tmp_path.rglob("*") if p.is_file() and out not in p.parents and p != src]
+    assert outside == []
+
+
+def test_hostile_xml_entities_never_reach_the_output(tmp_path: Path) -> None:
+    xml = (SAMPLES / "musicxml-in-fence.md").read_text()
+    xml = xml.replace(
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        '<?xml version="1.0"?>\n<!DOCTYPE score-partwise [\n'
+        '  <!ENTITY xxe SYSTEM "file:///etc/passwd">\n'
+        '  <!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">\n'
+        '  <!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;"><!ENTITY d "&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;">\n]>',
+    ).replace("Little Minuet", "&xxe;&d;")
+    src = tmp_path / "in.md"
+    src.write_text(xml)
+    out = tmp_path / "out"
+    res = runner.invoke(app, ["decode", str(src), "-o", str(out), "--json"])
+    assert res.exit_code == 0
+    assert b"root:" not in res.stdout.encode()
+    for f in out.iterdir():
+        assert b"root:" not in f.read_bytes()
+    (mid,) = _mids(out)
+    assert len(midi_notes(mid.read_bytes())) == 14
