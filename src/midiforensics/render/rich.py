@@ -40,8 +40,7 @@ def _short(s: str, n: int = 40) -> str:
 
 
 def _rel(path: str) -> str:
-    if not path:
-        return "(not written)"
+    """``path`` relative to the current folder when it lies below it, else as it is."""
     try:
         rel = os.path.relpath(path)
     except ValueError:
@@ -61,6 +60,11 @@ def _more(total: int) -> list[RenderableType]:
     if total <= MAX_ROWS:
         return []
     return [Text(f"… {total - MAX_ROWS} more rows: see report.json or --json", style="mf.dim")]
+
+
+def _length(seconds: float, bpm: float | None) -> str:
+    out = f"{seconds:.1f}s" if seconds else ""
+    return f"{out} ♩={bpm:g}" if bpm else out
 
 
 def _conf(c: float) -> Text:
@@ -134,7 +138,9 @@ class RichRenderer:
             out.append(t)
             out.extend(_more(len(groups)))
         if report.artifacts:
-            t = Table(title="Files written", title_justify="left")
+            folder = _rel(report.out_dir) if report.out_dir else ""
+            title = f"Files written to {folder}" if folder else "Pieces (nothing written)"
+            t = Table(title=title, title_justify="left")
             t.add_column("file", style="mf.path", overflow="fold")
             t.add_column("kind", style="mf.kind")
             t.add_column("notes", justify="right")
@@ -144,11 +150,11 @@ class RichRenderer:
             for a in report.artifacts[:MAX_ROWS]:
                 music = a.kind in ("midi", "musicxml", "abc")
                 t.add_row(
-                    _rel(a.path),
+                    os.path.basename(a.path) if a.path else "(not written)",
                     a.kind,
                     str(a.notes) if music else "",
                     str(a.tracks) if music else "",
-                    f"{a.seconds:.1f}s" if music and a.seconds else "",
+                    _length(a.seconds, a.tempo_bpm) if music else "",
                     Text(
                         f"{a.verdict} {a.confidence:.2f}" if a.verdict else "",
                         style=_VERDICT_STYLE.get(a.verdict, ""),
