@@ -141,10 +141,10 @@ class RichRenderer:
             folder = _rel(report.out_dir) if report.out_dir else ""
             title = f"Files written to {folder}" if folder else "Pieces (nothing written)"
             t = Table(title=title, title_justify="left")
-            t.add_column("file", style="mf.path", overflow="fold", min_width=30)
+            t.add_column("file", style="mf.path", overflow="fold", min_width=24)
             t.add_column("kind", style="mf.kind")
             t.add_column("notes", justify="right")
-            t.add_column("tracks", justify="right")
+            t.add_column("trk", justify="right")
             t.add_column("length", justify="right")
             t.add_column("verdict")
             for a in report.artifacts[:MAX_ROWS]:
