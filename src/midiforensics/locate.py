@@ -96,6 +96,9 @@ Token = tuple[int, int, tuple[tuple[int, int], ...]]  # start, end, unbroken pie
 # Where a run may start: a long token, or a short one that ends a line of a narrowly wrapped
 # block. Both are found by the regex engine, so prose words cost nothing in Python.
 _LONG_TOKEN = re.compile(rf"[A-Za-z0-9+/_-]{{{MIN_FIRST_TOKEN},}}")
+# the same, found after the character before it: the engine then tries a token only at word
+# starts, not at every letter of every word (half again as fast on prose)
+_LONG_AFTER = re.compile(rf"[^A-Za-z0-9+/_-][A-Za-z0-9+/_-]{{{MIN_FIRST_TOKEN},}}")
 _NARROW_LINE = re.compile(r"^[ \t>]*(?:<[a-z]{1,8}>)?([A-Za-z0-9+/_-]{4,15})[ \t]*\r?\n", re.M)
 _GAP = re.compile(r"[ \t]*(?:\r?\n|\\r\\n|\\n|\\r)[ \t>]*|[ \t]{1,2}")
 _INDENT = re.compile(r"[ \t>]*")
@@ -132,7 +135,9 @@ def _run_start(text: str, s: int) -> int:
 
 
 def _candidates(text: str) -> list[int]:
-    starts = {m.start() for m in _LONG_TOKEN.finditer(text)}
+    starts = {m.start() + 1 for m in _LONG_AFTER.finditer(text)}
+    if _LONG_TOKEN.match(text):
+        starts.add(0)
     for m in _NARROW_LINE.finditer(text):
         s, e = m.span(1)
         if (e - s) % 4 == 0:
