@@ -4,7 +4,9 @@ usage: python benchmarks/bench_midi.py [CORPUS_DIR ...]
 
 Valid files are taken from the base64 in the corpora (files mido reads); each damage kind is
 applied to each, ``find_midi`` + ``repair_midi`` run on the result, and the notes compared with
-the original by the F1 of the pitch sequence (as ../shared/bench/score.py does).
+the original by the F1 of the pitch sequence (as ../shared/bench/score.py does). The kinds
+``tag_*`` damage one or two bytes of a chunk tag; ``rs_*`` damage the file written with running
+status (a byte above 127, a byte dropped, a cut), where a reading that goes wrong still looks valid.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from collections.abc import Callable
 import mido
 
 from midiforensics.formats.midi import find_midi, repair_midi
+from midiforensics.formats.midi_events import parse_track
 
 B64 = re.compile(r"TVRoZ[A-Za-z0-9+/=\s]{20,}")
 
@@ -190,21 +193,99 @@ def dmg_meta_len(b, rnd):
     return b[: i + 2] + bytes([b[i + 2] + rnd.choice([-1, 1])]) + b[i + 3 :]
 
 
+def retag(b: bytes, at: int, rnd: random.Random) -> bytes:
+    """One or two bytes of the 4-byte chunk tag at ``at`` replaced by other bytes."""
+    tag = bytearray(b[at : at + 4])
+    for i in rnd.sample(range(4), rnd.choice([1, 2])):
+        tag[i] = rnd.choice([c for c in range(256) if c != tag[i]])
+    return b[:at] + bytes(tag) + b[at + 4 :]
+
+
+def running(b: bytes) -> bytes:
+    """The file written with running status, note-offs as note-ons with velocity 0 (as many
+    writers do; mido writes running status); b itself if mido cannot write it."""
+    mf = mido.MidiFile(file=io.BytesIO(b))
+    for track in mf.tracks:
+        for i, msg in enumerate(track):
+            if msg.type == "note_off":
+                track[i] = mido.Message(
+                    "note_on", channel=msg.channel, note=msg.note, velocity=0, time=msg.time
+                )
+    out = io.BytesIO()
+    try:
+        mf.save(file=out)
+    except ValueError:  # a format 0 file with several tracks
+        return b
+    return out.getvalue()
+
+
+def running_notes(b: bytes) -> list[tuple[int, int]]:
+    """(start, end) of each note event written with running status in ``b``."""
+    out = []
+    for t, e in chunks(b):
+        tp = parse_track(b, t + 8, e, e)
+        ends = [ev.offset for ev in tp.events[1:]] + [tp.end]
+        for ev, end in zip(tp.events, ends, strict=True):
+            if ev.running and ev.body[0] & 0xE0 == 0x80:
+                out.append((ev.offset, end))
+    return out
+
+
+def tag_track(b, rnd):
+    t, _ = rnd.choice(chunks(b))
+    return retag(b, t, rnd)
+
+
+def tag_header(b, rnd):
+    return retag(b, 0, rnd)
+
+
+def rs_high_byte(b, rnd):
+    b = running(b)
+    evs = running_notes(b)
+    if not evs:
+        return None
+    _, end = rnd.choice(evs)
+    i = end - rnd.choice([1, 2])
+    return b[:i] + bytes([b[i] | 0x80]) + b[i + 1 :]
+
+
+def rs_drop_byte(b, rnd):
+    b = running(b)
+    evs = running_notes(b)
+    if not evs:
+        return None
+    start, end = rnd.choice(evs)
+    i = rnd.randrange(start, end)
+    return b[:i] + b[i + 1 :]
+
+
+def rs_truncate(b, rnd):
+    return dmg_truncate(running(b), rnd)
+
+
 DAMAGE: dict[str, Callable] = {k[4:]: v for k, v in globals().items() if k.startswith("dmg_")}
+# Damage added later draws from a random source of its own, so the kinds above keep their cases.
+LATER: dict[str, Callable] = {
+    k: v for k, v in globals().items() if k.startswith(("tag_", "rs_")) and callable(v)
+}
 
 
 def main() -> None:
     dirs = sys.argv[1:] or ["../shared/corpus/dev", "../shared/corpus/peer-jazz-soft"]
     files = valid_files(dirs)
     rnd = random.Random(4)
+    later = random.Random(5)
     scores: dict[str, list[float]] = defaultdict(list)
     t0 = time.perf_counter()
     for b in files:
         truth = pitches(b)
         if not truth:
             continue
-        for name, dmg in DAMAGE.items():
-            bad = dmg(b, rnd)
+        kinds = [(name, dmg, rnd) for name, dmg in DAMAGE.items()]
+        kinds += [(name, dmg, later) for name, dmg in LATER.items()]
+        for name, dmg, source in kinds:
+            bad = dmg(b, source)
             if bad is None:
                 continue
             best = 0.0

@@ -44,7 +44,7 @@ FIXTURE_FILES = sorted(FIXTURES.glob("*.hex"))
 
 
 def test_there_is_a_fixture_per_damage_kind() -> None:
-    assert len(FIXTURE_FILES) >= 24
+    assert len(FIXTURE_FILES) >= 26
 
 
 @pytest.mark.parametrize("path", FIXTURE_FILES, ids=lambda p: p.stem)
@@ -126,6 +126,28 @@ def test_clamp_under_running_status_points_at_the_byte() -> None:
     clamp = next(r for r in result.repairs if r.kind == "data-byte-clamped")
     assert data[clamp.offset] == 0xD0 and clamp.after == "50"
     assert "delta-inserted" not in {r.kind for r in result.repairs}
+
+
+def test_lost_key_under_running_status_is_taken_from_its_note_off() -> None:
+    data, _ = load_hex(FIXTURES / "running_status_byte_lost.hex")
+    result = repair_midi(data)
+    assert result is not None
+    fix = next(r for r in result.repairs if r.kind == "byte-missing")
+    assert data[fix.offset - 1 : fix.offset + 1] == bytes.fromhex("00 40")  # where 3e was
+    assert fix.after == "3e" and "key" in fix.reason
+    track = mido.MidiFile(file=io.BytesIO(result.midi)).tracks[0]
+    d4 = [m for m in track if m.type == "note_on" and m.note == 62]
+    assert [m.velocity for m in d4] == [0x40, 0]  # the note sounds and ends
+
+
+def test_high_byte_read_as_a_status_under_running_status() -> None:
+    data, _ = load_hex(FIXTURES / "running_status_data_byte_read_as_status.hex")
+    result = repair_midi(data)
+    assert result is not None
+    clamp = next(r for r in result.repairs if r.kind == "data-byte-clamped")
+    assert data[clamp.offset] == 0xC1 and clamp.after == "41"
+    messages = [m.type for m in mido.MidiFile(file=io.BytesIO(result.midi)).tracks[0]]
+    assert "program_change" not in messages
 
 
 def test_truncated_notes_are_ended_at_the_last_tick() -> None:

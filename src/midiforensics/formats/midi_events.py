@@ -10,7 +10,7 @@ offset it applies to; the caller turns fixes into repairs.
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -34,6 +34,8 @@ LOOKAHEAD = 24  # events read ahead to judge a reading
 CUT_EVENT = 8  # bytes at most of a last event that the end of the data cuts short
 SEARCH = 12  # bytes tried beyond a failure (and beyond a lost range) when re-synchronising
 MIN_BPM, MAX_BPM = 10.0, 1000.0
+BACK = 4  # events looked back over when a lost byte may have shifted the reading
+REFRAME_GAIN = 3.0  # how much better a reading with a lost byte restored must run
 
 
 @dataclass(frozen=True)
@@ -454,6 +456,207 @@ def _resync(
     return max(choices, key=lambda c: c.score)
 
 
+@dataclass(frozen=True)
+class _Mark:
+    """The parse state at the start of an event, to go back to."""
+
+    pos: int
+    running: int | None
+    sounding: Counter[tuple[int, int]]
+    events: int
+    fixes: int
+    carry: int
+    skipped: int
+
+
+def _missing_value(
+    buf: bytes,
+    nxt: int,
+    stop: int,
+    running: int | None,
+    lost: Lost,
+    status: int,
+    known: int,
+    key_missing: bool,
+    sounding: Counter[tuple[int, int]],
+    velocity: int,
+) -> int:
+    """The likeliest value of a lost key or velocity byte of a note event."""
+    ch = status & 0x0F
+    if key_missing:
+        held = [k for (c, k), n in sounding.items() if c == ch and n > 0]
+        if (status & 0xF0 == 0x80 or known == 0) and held:
+            return held[-1]
+        # a note-on: the key its note-off ends, the first note-off ahead of nothing sounding
+        pos, after, seen = nxt, running, set(held)
+        for _ in range(LOOKAHEAD):
+            r = read_event(buf, pos, stop, after, lost)
+            if isinstance(r, Fail):
+                break
+            ev, pos = r
+            change = note_change(ev.body)
+            if change is not None and change[1][0] == ch:
+                if change[0] > 0:
+                    seen.add(change[1][1])
+                elif change[1][1] not in seen:
+                    return change[1][1]
+            after = next_running(ev, after)
+        return held[-1] if held else 60
+    if status & 0xF0 == 0x80:
+        return 0x40
+    return 0 if sounding[(ch, known)] > 0 else velocity
+
+
+def _reframe(
+    buf: bytes, marks: Sequence[_Mark], stop: int, lost: Lost, velocity: int, failed: bool
+) -> tuple[_Mark, _Choice] | None:
+    """A byte lost under running status reads on valid but wrong (note-offs of notes that
+    are not sounding), or fails only later. Going back over the last few events, is there one
+    that, read as missing its delta time, its key or its velocity, leaves a far better run
+    after it than the reading as it is? After a failure (``failed``), the best such reading,
+    for the caller to weigh against the others."""
+    best: tuple[_Mark, _Choice] | None = None
+    for mark in marks:
+        held = frozenset(k for k, c in mark.sounding.items() if c > 0)
+        if failed:
+            base = -float(LOOKAHEAD)
+        else:
+            now = run_from(buf, mark.pos, stop, mark.running, lost, held)
+            if (now[1] or now[0] >= LOOKAHEAD) and now[3] < 2:
+                continue  # the reading as it is runs well enough
+            base = quality(now)
+        options: list[tuple[Event, int, Fix]] = []
+        alt = read_event(buf, mark.pos, stop, mark.running, lost, with_delta=False)
+        if not isinstance(alt, Fail) and buf[mark.pos] < 0x80:
+            why = "a delta time is missing (a byte lost); read with delta 0"
+            fix = Fix("delta-missing", mark.pos, why, b"", b"\x00", lossy=True)
+            options.append((Event(mark.pos, 0, alt[0].body, alt[0].running), alt[1], fix))
+        dr = read_vlq(buf, mark.pos, stop)
+        if not isinstance(dr, Fail) and dr[1] < stop:
+            delta, q = dr
+            status, ds = (buf[q], q + 1) if buf[q] >= 0x80 else (mark.running, q)
+            if (
+                status is not None
+                and status & 0xE0 == 0x80
+                and ds < stop
+                and buf[ds] < 0x80
+                and not lost.hits(mark.pos, ds + 1)
+            ):
+                for key_missing in (True, False):
+                    guess = _missing_value(
+                        buf,
+                        ds + 1,
+                        stop,
+                        status,
+                        lost,
+                        status,
+                        buf[ds],
+                        key_missing,
+                        mark.sounding,
+                        velocity,
+                    )
+                    data = (guess, buf[ds]) if key_missing else (buf[ds], guess)
+                    what = "key" if key_missing else "velocity"
+                    why = (
+                        f"a byte of this note event is lost (the reading after it goes wrong "
+                        f"otherwise); its {what} taken as {guess}"
+                    )
+                    at = ds if key_missing else ds + 1
+                    fix = Fix("byte-missing", at, why, b"", bytes([guess]), lossy=True)
+                    body = bytes([status, *data])
+                    options.append((Event(mark.pos, delta, body, q == ds), ds + 1, fix))
+        for ev, nxt, fix in options:
+            after = set(held)
+            change = note_change(ev.body)
+            penalty = 0.5
+            if change is not None:
+                if change[0] > 0:
+                    after.add(change[1])
+                elif change[1] in after:
+                    after.discard(change[1])
+                else:
+                    penalty += 1
+            run = run_from(buf, nxt, stop, next_running(ev, mark.running), lost, frozenset(after))
+            score = 1 + quality(run) - penalty
+            if score - base >= REFRAME_GAIN and (best is None or score > best[1].score):
+                best = (mark, _Choice(score, ev, nxt, fix))
+    return best
+
+
+def _closed(buf: bytes, pos: int, stop: int, running: int | None, lost: Lost, held: Held) -> int:
+    """How many sounding notes the strict reading from ``pos`` ends (within LOOKAHEAD)."""
+    sounding = set(held)
+    closed = 0
+    clamps = 1
+    for _ in range(LOOKAHEAD):
+        r = read_event(buf, pos, stop, running, lost)
+        if isinstance(r, Fail) and r.reason == "data-byte" and clamps > 0:
+            r = _read_clamped(buf, pos, stop, running, lost, r)
+            clamps -= 1
+        if isinstance(r, Fail):
+            break
+        ev, pos = r
+        change = note_change(ev.body)
+        if change is not None:
+            if change[0] > 0:
+                sounding.add(change[1])
+            elif change[1] in sounding:
+                sounding.discard(change[1])
+                closed += 1
+        running = next_running(ev, running)
+    return closed
+
+
+def _status_as_data(
+    buf: bytes,
+    pos: int,
+    stop: int,
+    running: int,
+    lost: Lost,
+    held: Held,
+    ev: Event,
+    nxt: int,
+) -> _Choice | None:
+    """The event at ``pos`` read under running status with its new status byte taken as a
+    data byte above 127, when that reading plays on (ends notes) and the other does not."""
+    dr = read_vlq(buf, pos, stop)
+    if isinstance(dr, Fail):
+        return None
+    q = dr[1]
+    if q >= stop or buf[q] != ev.body[0] or lost.hits(q, q + 1):
+        return None
+    local = buf[pos:q] + bytes([buf[q] & 0x7F]) + buf[q + 1 : min(stop, q + 8)]
+    r = read_event(local, 0, len(local), running, NO_LOSS)
+    if isinstance(r, Fail):
+        return None
+    alt, used = r
+
+    def judge(e: Event, at: int, after_status: int | None) -> tuple[int, int]:
+        after = set(held)
+        change = note_change(e.body)
+        if change is not None:
+            (after.add if change[0] > 0 else after.discard)(change[1])
+        frozen = frozenset(after)
+        run = run_from(buf, at, stop, after_status, lost, frozen, clamps=1, cut_ok=True)
+        return quality(run), _closed(buf, at, stop, after_status, lost, frozen)
+
+    q_now, closed_now = judge(ev, nxt, next_running(ev, running))
+    q_alt, closed_alt = judge(alt, pos + used, running)
+    if q_alt >= q_now and closed_alt >= closed_now + 2:
+        before = buf[q : q + 1]
+        fix = Fix(
+            "data-byte-clamped",
+            q,
+            f"byte 0x{before[0]:02x} reads as a new status byte, after which the notes stop "
+            "making sense; read as a data byte above 127 under running status and clamped",
+            before,
+            bytes([before[0] & 0x7F]),
+            lossy=True,
+        )
+        return _Choice(float(q_alt), Event(pos, alt.delta, alt.body, True), pos + used, fix)
+    return None
+
+
 def parse_track(
     buf: bytes,
     start: int,
@@ -479,7 +682,16 @@ def parse_track(
     tolerant = budget[0] > 0
     sounding: Counter[tuple[int, int]] = Counter()
     ok_until = start  # the reading is known to run without failure up to here
+    marks: deque[_Mark] = deque(maxlen=BACK)
+    statuses: set[int] = set()  # channel status bytes seen in the track
+    velocity = 64  # of the last note-on, for a lost one
     while pos < limit:
+        if tolerant:
+            marks.append(
+                _Mark(
+                    pos, running, sounding.copy(), len(tp.events), len(tp.fixes), carry, tp.skipped
+                )
+            )
         r = read_event(buf, pos, limit, running, lost)
         if not isinstance(r, Fail) and tolerant and pos >= ok_until and 0x80 <= buf[pos] < 0xF0:
             # A status byte read as the first byte of a delta time: is the delta missing?
@@ -511,6 +723,28 @@ def parse_track(
                         r = alt
         if not isinstance(r, Fail):
             ev, nxt = r
+            status = ev.body[0]
+            if (
+                tolerant
+                and budget[0] > 0
+                and running is not None
+                and running & 0xE0 == 0x80
+                and not ev.running
+                and 0x80 <= status < 0xF0
+                and status != running
+                and status not in statuses
+            ):
+                # a status byte never seen in this track, under running status: a data byte
+                # above 127 read as a status, after which the rest reads valid but wrong?
+                held = frozenset(k for k, c in sounding.items() if c > 0)
+                as_data = _status_as_data(buf, pos, limit, running, lost, held, ev, nxt)
+                if as_data is not None:
+                    budget[0] -= 1
+                    tp.fixes.append(as_data.fix)
+                    tp.skipped += 1
+                    ev, nxt = as_data.event, as_data.next_pos
+            if ev.body[0] < 0xF0:
+                statuses.add(ev.body[0])
             if ev.running and after_sysex and not rs_noted:
                 rs_noted = True
                 why = (
@@ -552,8 +786,28 @@ def parse_track(
                 after_sysex = True
             elif ev.body[0] < 0xF0 and not ev.running:
                 after_sysex = False
+            change = note_change(ev.body)
+            if (
+                change is not None
+                and change[0] < 0
+                and sounding[change[1]] <= 0
+                and tolerant
+                and budget[0] > 0
+            ):
+                # a note-off of a note not sounding: has a lost byte shifted the reading?
+                found = _reframe(buf, list(marks)[::-1], limit, lost, velocity, False)
+                if found is not None:
+                    budget[0] -= 1
+                    mark, picked = found
+                    del tp.events[mark.events :], tp.fixes[mark.fixes :]
+                    sounding, carry, tp.skipped = mark.sounding.copy(), mark.carry, mark.skipped
+                    tp.fixes.append(picked.fix)
+                    ev, nxt, running = picked.event, picked.next_pos, mark.running
+                    marks.clear()
             tp.events.append(Event(ev.offset, ev.delta + carry, ev.body, ev.running))
             _hold(sounding, ev.body)
+            if ev.body[0] & 0xF0 == 0x90 and ev.body[2] > 0:
+                velocity = ev.body[2]
             carry = 0
             running = next_running(ev, running)
             pos = tp.end = nxt
@@ -612,6 +866,15 @@ def parse_track(
             continue
         held = frozenset(k for k, c in sounding.items() if c > 0)
         choice = _resync(buf, pos, limit, running, lost, fail, held) if budget[0] > 0 else None
+        if budget[0] > 0 and running is not None and fail.reason != "truncated":
+            # or a byte lost a little before, that only now makes the reading fail
+            found = _reframe(buf, list(marks)[::-1], limit, lost, velocity, True)
+            if found is not None and (choice is None or found[1].score > choice.score):
+                mark, choice = found
+                del tp.events[mark.events :], tp.fixes[mark.fixes :]
+                sounding, carry, tp.skipped = mark.sounding.copy(), mark.carry, mark.skipped
+                running = mark.running
+                marks.clear()
         budget[0] -= 1
         if choice is None or (choice.score <= 1 and fail.reason == "truncated"):
             if fail.reason == "truncated":
