@@ -3,8 +3,11 @@
 ``read_event`` reads one event strictly and says exactly why it cannot; ``parse_track`` walks a
 track with it and, at each failure, chooses among several readings (clamp a data byte, drop
 bytes, read a status without its delta time, fix a meta length) the one that leaves the
-longest valid run of events after it. Every change is returned as a :class:`Fix` with the byte
-offset it applies to; the caller turns fixes into repairs.
+longest valid run of events after it. Under running status a lost or damaged byte can leave a
+reading that stays valid but is wrong; note-offs of notes that are not sounding, a status byte
+never seen before, or a failure a few events later make it look back over the last events for
+one missing its delta time, key, velocity or status byte. Every change is returned as a
+:class:`Fix` with the byte offset it applies to; the caller turns fixes into repairs.
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ CUT_EVENT = 8  # bytes at most of a last event that the end of the data cuts sho
 SEARCH = 12  # bytes tried beyond a failure (and beyond a lost range) when re-synchronising
 MIN_BPM, MAX_BPM = 10.0, 1000.0
 BACK = 4  # events looked back over when a lost byte may have shifted the reading
-REFRAME_GAIN = 3.0  # how much better a reading with a lost byte restored must run
+REFRAME_GAIN = 2.0  # how much better a reading with a lost byte restored must run
 
 
 @dataclass(frozen=True)
@@ -238,7 +241,8 @@ def run_from(
     cut_ok: bool = False,
 ) -> tuple[int, bool, int, int]:
     """Read strictly from ``pos``: (events read, ended cleanly, where reading stopped,
-    note-offs for notes not sounding, plus one for each data byte clamped).
+    note-offs for notes not sounding, plus one for each data byte clamped and for each note
+    still sounding at the End of Track).
 
     A clean end is an End of Track (also one written without its delta time) or ``stop``
     itself; undefined status bytes are stepped over, as the repair will drop them. With
@@ -268,7 +272,8 @@ def run_from(
         ev, pos = r
         n += 1
         if ev.is_eot:
-            return n, True, pos, orphans
+            # notes still sounding at the End of Track count against the reading too
+            return n, True, pos, orphans + len(sounding)
         change = note_change(ev.body)
         if change is not None:
             if change[0] > 0:
@@ -508,7 +513,13 @@ def _missing_value(
 
 
 def _reframe(
-    buf: bytes, marks: Sequence[_Mark], stop: int, lost: Lost, velocity: int, failed: bool
+    buf: bytes,
+    marks: Sequence[_Mark],
+    stop: int,
+    lost: Lost,
+    velocity: int,
+    failed: bool,
+    note_status: int,
 ) -> tuple[_Mark, _Choice] | None:
     """A byte lost under running status reads on valid but wrong (note-offs of notes that
     are not sounding), or fails only later. Going back over the last few events, is there one
@@ -516,6 +527,7 @@ def _reframe(
     after it than the reading as it is? After a failure (``failed``), the best such reading,
     for the caller to weigh against the others."""
     best: tuple[_Mark, _Choice] | None = None
+    best_key = (0.0, 0.0)
     for mark in marks:
         held = frozenset(k for k, c in mark.sounding.items() if c > 0)
         if failed:
@@ -525,13 +537,28 @@ def _reframe(
             if (now[1] or now[0] >= LOOKAHEAD) and now[3] < 2:
                 continue  # the reading as it is runs well enough
             base = quality(now)
-        options: list[tuple[Event, int, Fix]] = []
+        options: list[tuple[Event, int, Fix, float]] = []
         alt = read_event(buf, mark.pos, stop, mark.running, lost, with_delta=False)
         if not isinstance(alt, Fail) and buf[mark.pos] < 0x80:
             why = "a delta time is missing (a byte lost); read with delta 0"
             fix = Fix("delta-missing", mark.pos, why, b"", b"\x00", lossy=True)
-            options.append((Event(mark.pos, 0, alt[0].body, alt[0].running), alt[1], fix))
+            options.append((Event(mark.pos, 0, alt[0].body, alt[0].running), alt[1], fix, 0.5))
         dr = read_vlq(buf, mark.pos, stop)
+        if (
+            not isinstance(dr, Fail)
+            and dr[1] < stop
+            and buf[dr[1]] < 0x80
+            and (mark.running is None or mark.running & 0xE0 != 0x80)
+        ):
+            # the status byte of the first note after other events is lost
+            alt = read_event(buf, mark.pos, stop, note_status, lost)
+            if not isinstance(alt, Fail):
+                why = (
+                    f"a status byte is lost; the data bytes here read as notes "
+                    f"(status 0x{note_status:02x})"
+                )
+                fix = Fix("status-missing", dr[1], why, b"", bytes([note_status]), lossy=True)
+                options.append((Event(mark.pos, alt[0].delta, alt[0].body), alt[1], fix, 1.0))
         if not isinstance(dr, Fail) and dr[1] < stop:
             delta, q = dr
             status, ds = (buf[q], q + 1) if buf[q] >= 0x80 else (mark.running, q)
@@ -564,11 +591,10 @@ def _reframe(
                     at = ds if key_missing else ds + 1
                     fix = Fix("byte-missing", at, why, b"", bytes([guess]), lossy=True)
                     body = bytes([status, *data])
-                    options.append((Event(mark.pos, delta, body, q == ds), ds + 1, fix))
-        for ev, nxt, fix in options:
+                    options.append((Event(mark.pos, delta, body, q == ds), ds + 1, fix, 0.5))
+        for ev, nxt, fix, penalty in options:
             after = set(held)
             change = note_change(ev.body)
-            penalty = 0.5
             if change is not None:
                 if change[0] > 0:
                     after.add(change[1])
@@ -578,8 +604,10 @@ def _reframe(
                     penalty += 1
             run = run_from(buf, nxt, stop, next_running(ev, mark.running), lost, frozenset(after))
             score = 1 + quality(run) - penalty
-            if score - base >= REFRAME_GAIN and (best is None or score > best[1].score):
-                best = (mark, _Choice(score, ev, nxt, fix))
+            # the best reading wins; of equals, the one that mends the most of what was read
+            key = (score, score - base)
+            if score - base >= REFRAME_GAIN and (best is None or key > best_key):
+                best, best_key = (mark, _Choice(score, ev, nxt, fix)), key
     return best
 
 
@@ -684,6 +712,7 @@ def parse_track(
     ok_until = start  # the reading is known to run without failure up to here
     marks: deque[_Mark] = deque(maxlen=BACK)
     statuses: set[int] = set()  # channel status bytes seen in the track
+    note_status = 0x90  # note-on on the channel of the last note event, for a lost status
     velocity = 64  # of the last note-on, for a lost one
     while pos < limit:
         if tolerant:
@@ -745,6 +774,8 @@ def parse_track(
                     ev, nxt = as_data.event, as_data.next_pos
             if ev.body[0] < 0xF0:
                 statuses.add(ev.body[0])
+                if ev.body[0] & 0xE0 == 0x80:
+                    note_status = 0x90 | (ev.body[0] & 0x0F)
             if ev.running and after_sysex and not rs_noted:
                 rs_noted = True
                 why = (
@@ -795,7 +826,7 @@ def parse_track(
                 and budget[0] > 0
             ):
                 # a note-off of a note not sounding: has a lost byte shifted the reading?
-                found = _reframe(buf, list(marks)[::-1], limit, lost, velocity, False)
+                found = _reframe(buf, list(marks)[::-1], limit, lost, velocity, False, note_status)
                 if found is not None:
                     budget[0] -= 1
                     mark, picked = found
@@ -866,9 +897,9 @@ def parse_track(
             continue
         held = frozenset(k for k, c in sounding.items() if c > 0)
         choice = _resync(buf, pos, limit, running, lost, fail, held) if budget[0] > 0 else None
-        if budget[0] > 0 and running is not None and fail.reason != "truncated":
+        if budget[0] > 0 and fail.reason != "truncated" and (running or fail.reason == "no-status"):
             # or a byte lost a little before, that only now makes the reading fail
-            found = _reframe(buf, list(marks)[::-1], limit, lost, velocity, True)
+            found = _reframe(buf, list(marks)[::-1], limit, lost, velocity, True, note_status)
             if found is not None and (choice is None or found[1].score > choice.score):
                 mark, choice = found
                 del tp.events[mark.events :], tp.fixes[mark.fixes :]
