@@ -145,3 +145,23 @@ def test_xxd_ascii_column_ending_in_dots_and_a_one_byte_last_line() -> None:
     (run,) = find_hex(text)
     assert len(run.data) == 33 and run.data.endswith(b"\x3c\x00\x00")
     assert not run.truncated
+
+
+@pytest.mark.parametrize("word", ["Retry", "Edit", "Copy", "RetryJR", "ab"])
+def test_a_word_glued_before_a_known_payload_is_left_out(word: str) -> None:
+    from midiforensics.locate import drop_prefix, glued_prefix
+
+    text = f"Claude said:\n{word}{B64}\n"
+    (run,) = find_base64(text)
+    k = glued_prefix(run)
+    assert k == len(word)
+    trimmed = drop_prefix(run, k)
+    assert trimmed.payload == B64
+    assert all(text[trimmed.text_offset(i)] == c for i, c in enumerate(trimmed.payload))
+
+
+def test_no_prefix_is_cut_from_ordinary_base64() -> None:
+    from midiforensics.locate import glued_prefix
+
+    (run,) = find_base64("x " + base64.b64encode(b"Hello there, this is TVRoZA in text").decode())
+    assert glued_prefix(run) == 0

@@ -415,3 +415,42 @@ def join_runs(a: Run, b: Run) -> Run:
         truncated=b.truncated,
         joins=(*a.joins, b.start),
     )
+
+
+# How known payloads begin in base64: MThd, MTrk, zip, gzip, <?xml, RIFF, PNG, <score-
+_B64_MAGIC = ("TVRoZA", "TVRyaw", "UEsDB", "H4sI", "PD94bW", "UklGR", "iVBOR", "PHNjb3Jl")
+_GLUE_MAX = 24
+
+
+def glued_prefix(run: Run) -> int:
+    """Length of a word glued before a payload's known beginning (``RetryTVRoZA...``): the
+    letters before a base64 signature that does not start the run; 0 when there is none."""
+    if run.encoding != "base64" or run.payload.startswith(_B64_MAGIC):
+        return 0
+    head = run.payload[: _GLUE_MAX + 8]
+    best = 0
+    for magic in _B64_MAGIC:
+        k = head.find(magic)
+        if 0 < k <= _GLUE_MAX and head[:k].isalpha() and (best == 0 or k < best):
+            best = k
+    return best
+
+
+def drop_prefix(run: Run, k: int) -> Run:
+    """``run`` without its first ``k`` payload characters."""
+    pieces = []
+    for idx, off in run.pieces:
+        if idx >= k:
+            pieces.append((idx - k, off))
+    first_off = run.text_offset(k)
+    if not pieces or pieces[0][0] != 0:
+        pieces.insert(0, (0, first_off))
+    return Run(
+        start=first_off,
+        end=run.end,
+        encoding=run.encoding,
+        payload=run.payload[k:],
+        pieces=tuple(pieces),
+        truncated=run.truncated,
+        joins=run.joins,
+    )

@@ -17,7 +17,16 @@ from typing import TYPE_CHECKING, Any
 
 from . import classify
 from .formats.base import MusicResult
-from .locate import LineIndex, Run, find_base64, find_bytes_literals, find_hex, join_runs
+from .locate import (
+    LineIndex,
+    Run,
+    drop_prefix,
+    find_base64,
+    find_bytes_literals,
+    find_hex,
+    glued_prefix,
+    join_runs,
+)
 from .models import Artifact, Blob, Problem, Repair, Report, Segment, Span
 from .write import Writer
 
@@ -189,6 +198,19 @@ class _Run:
         )
 
     def encoded(self, ctx: _Text, run: Run) -> None:
+        glued = glued_prefix(run)
+        glue_repair = None
+        if glued:
+            glue_repair = Repair(
+                stage="locate",
+                kind="glued-prefix",
+                reason="a word was glued before the blob's known beginning: left out",
+                offset=run.start,
+                before=run.payload[:glued],
+                where=ctx.where(run.start),
+                confidence=0.9,
+            )
+            run = drop_prefix(run, glued)
         span = self._span(ctx, run.start, run.end, run.encoding, run.truncated)
         self.spans.append(span)
         where = ctx.where(run.start)
@@ -210,6 +232,8 @@ class _Run:
             ]
         else:
             data = run.data or b""
+        if glue_repair is not None:
+            repairs.insert(0, glue_repair)
         for join in run.joins:
             repairs.append(
                 Repair(
