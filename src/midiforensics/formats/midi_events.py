@@ -512,6 +512,25 @@ def _missing_value(
     return 0 if sounding[(ch, known)] > 0 else velocity
 
 
+def _is_ended(buf: bytes, pos: int, stop: int, running: int, lost: Lost, ev: Event) -> bool:
+    """Is the note ``ev`` starts ended by a note-off in the strict reading from ``pos``?"""
+    change = note_change(ev.body)
+    if change is None or change[0] < 0:
+        return False
+    for _ in range(LOOKAHEAD):
+        r = read_event(buf, pos, stop, running, lost)
+        if isinstance(r, Fail):
+            return False
+        nxt, pos = r
+        after = note_change(nxt.body)
+        if after is not None and after[1] == change[1]:
+            return after[0] < 0
+        if nxt.is_eot:
+            return False
+        running = next_running(nxt, running) or running
+    return False
+
+
 def _reframe(
     buf: bytes,
     marks: Sequence[_Mark],
@@ -552,7 +571,9 @@ def _reframe(
         ):
             # the status byte of the first note after other events is lost
             alt = read_event(buf, mark.pos, stop, note_status, lost)
-            if not isinstance(alt, Fail):
+            if not isinstance(alt, Fail) and _is_ended(
+                buf, alt[1], stop, note_status, lost, alt[0]
+            ):
                 why = (
                     f"a status byte is lost; the data bytes here read as notes "
                     f"(status 0x{note_status:02x})"
