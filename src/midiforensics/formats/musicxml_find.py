@@ -221,43 +221,32 @@ def unescape(text: str) -> tuple[str, OffsetMap, list[Repair]]:
         raw = len(_RAW_TAG_RE.findall(text, 0, 200_000))
         esc = len(_ESC_TAG_RE.findall(text, 0, 200_000))
         esc += len(_ESC2_TAG_RE.findall(text, 0, 200_000))
+        hits = len(_BS_TRIGGER_RE.findall(text, 0, 200_000))
         if esc > raw:
             first = text.find("&")
-            new, a, b = _sub_mapped(text, _HTML_RE, _HTML)
-            repairs.append(
-                Repair(
-                    stage="musicxml",
-                    kind="unescape",
-                    reason="markup was HTML-escaped (&lt; for <): unescaped",
-                    offset=omap(first),
-                    before=text[first : first + 30],
-                    after=_at(new, first, a, b),
-                    confidence=0.98,
-                )
-            )
-            omap.add(a, b)
-            text = new
-            continue
-        hits = len(_BS_TRIGGER_RE.findall(text, 0, 200_000))
-        if hits >= 2 or (hits and "\n" not in text):
+            pattern, table, conf = _HTML_RE, _HTML, 0.98
+            reason = "markup was HTML-escaped (&lt; for <): unescaped"
+        elif hits >= 2 or (hits and "\n" not in text):
             m = _BS_TRIGGER_RE.search(text)
             first = m.start() if m else 0
-            new, a, b = _sub_mapped(text, _BS_RE, _BS)
-            repairs.append(
-                Repair(
-                    stage="musicxml",
-                    kind="unescape",
-                    reason='text held literal escapes (\\n, \\t, \\"): unescaped',
-                    offset=omap(first),
-                    before=text[first : first + 30],
-                    after=_at(new, first, a, b),
-                    confidence=0.97,
-                )
+            pattern, table, conf = _BS_RE, _BS, 0.97
+            reason = 'text held literal escapes (\\n, \\t, \\"): unescaped'
+        else:
+            break
+        new, a, b = _sub_mapped(text, pattern, table)
+        repairs.append(
+            Repair(
+                stage="musicxml",
+                kind="unescape",
+                reason=reason,
+                offset=omap(first),
+                before=text[first : first + 30],
+                after=_at(new, first, a, b),
+                confidence=conf,
             )
-            omap.add(a, b)
-            text = new
-            continue
-        break
+        )
+        omap.add(a, b)
+        text = new
     return text, omap, repairs
 
 
