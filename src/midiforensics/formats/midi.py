@@ -72,7 +72,7 @@ def _damaged_track(data: bytes, x: int) -> bool:
     d = x + 8 + declared
     if declared >= 4 and d <= n and data[d - 3 : d] == b"\xff\x2f\x00":
         return True
-    events, clean, _, orphans = run_from(data, x + 8, n, None, NO_LOSS, cut_ok=True)
+    events, clean, _, orphans, _ = run_from(data, x + 8, n, None, NO_LOSS, cut_ok=True)
     return (clean or events >= 4) and orphans <= events // 4
 
 

@@ -16,6 +16,7 @@ from bisect import bisect_right
 from collections import Counter, deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 CHANNEL_DATA = {0x8: 2, 0x9: 2, 0xA: 2, 0xB: 2, 0xC: 1, 0xD: 1, 0xE: 2}
 # System messages that mido accepts inside a file (with their data byte counts).
@@ -39,6 +40,7 @@ SEARCH = 12  # bytes tried beyond a failure (and beyond a lost range) when re-sy
 MIN_BPM, MAX_BPM = 10.0, 1000.0
 BACK = 4  # events looked back over when a lost byte may have shifted the reading
 REFRAME_GAIN = 2.0  # how much better a reading with a lost byte restored must run
+PAIR_WEIGHT, PAIRS = 1.0, 4  # worth of a note ended by its note-off, counted up to PAIRS
 
 
 @dataclass(frozen=True)
@@ -230,6 +232,16 @@ def note_change(body: bytes) -> tuple[int, tuple[int, int]] | None:
     return (1 if body[0] & 0xF0 == 0x90 and body[2] > 0 else -1), key
 
 
+class Run(NamedTuple):
+    """How a strict reading from some position went."""
+
+    events: int
+    clean: bool
+    stop: int
+    orphans: int
+    pairs: int = 0
+
+
 def run_from(
     buf: bytes,
     pos: int,
@@ -239,21 +251,24 @@ def run_from(
     held: Held = frozenset(),
     clamps: int = 0,
     cut_ok: bool = False,
-) -> tuple[int, bool, int, int]:
+) -> Run:
     """Read strictly from ``pos``: (events read, ended cleanly, where reading stopped,
     note-offs for notes not sounding, plus one for each data byte clamped and for each note
-    still sounding at the End of Track).
+    still sounding at the End of Track, notes ended by their note-off).
+
+    A note left sounding at the End of Track while a note-off of a note not sounding was read
+    is one damaged key byte, not two faults: the pair counts once.
 
     A clean end is an End of Track (also one written without its delta time) or ``stop``
     itself; undefined status bytes are stepped over, as the repair will drop them. With
     ``cut_ok``, a last event that ``stop`` cuts short (the data ends inside it) is a clean end
     too; up to ``clamps`` data bytes above 127 are read clamped, as the repair would.
     """
-    n = orphans = 0
+    n = orphans = offs = pairs = 0
     sounding = set(held)
     while n < LOOKAHEAD:
         if pos == stop:
-            return n, n > 0, pos, orphans
+            return Run(n, n > 0, pos, orphans, pairs)
         r = read_event(buf, pos, stop, running, lost)
         if isinstance(r, Fail) and r.reason == "data-byte" and clamps > 0:
             r = _read_clamped(buf, pos, stop, running, lost, r)
@@ -265,39 +280,46 @@ def run_from(
                 continue
             if buf[pos : pos + 3] == b"\xff\x2f\x00":
                 # an End of Track without its delta time: clean, but a repair of its own
-                return n + 1, True, pos + 3, orphans + 1
+                return Run(n + 1, True, pos + 3, orphans + 1, pairs)
             if cut_ok and r.reason == "truncated" and n > 0 and stop - pos <= CUT_EVENT:
-                return n, True, stop, orphans
-            return n, False, pos, orphans
+                return Run(n, True, stop, orphans, pairs)
+            return Run(n, False, pos, orphans, pairs)
         ev, pos = r
         n += 1
         if ev.is_eot:
             # notes still sounding at the End of Track count against the reading too
-            return n, True, pos, orphans + len(sounding)
+            return Run(n, True, pos, orphans + max(0, len(sounding) - offs), pairs)
         change = note_change(ev.body)
         if change is not None:
             if change[0] > 0:
                 sounding.add(change[1])
             elif change[1] in sounding:
                 sounding.discard(change[1])
+                pairs += 1
             else:
                 orphans += 1
+                offs += 1
         running = next_running(ev, running)
-    return n, False, pos, orphans
+    return Run(n, False, pos, orphans, pairs)
 
 
-def quality(run: tuple[int, bool, int, int]) -> int:
-    n, clean, _, orphans = run
+def quality(run: Run) -> float:
     # Every reading that ends cleanly is as good as any other (more, smaller events are no
-    # better); among them the one that changes least wins.
-    return (2 * LOOKAHEAD if clean else n) - orphans
+    # better); among them the one that changes least wins, and then the one whose notes end
+    # by their own note-offs (a misframed reading rarely pairs them).
+    return (
+        (2 * LOOKAHEAD if run.clean else run.events)
+        - run.orphans
+        + PAIR_WEIGHT * min(run.pairs, PAIRS)
+    )
 
 
 def strict_run(
     buf: bytes, pos: int, stop: int, running: int | None, lost: Lost, held: Held = frozenset()
-) -> int:
+) -> float:
     """How good the reading from ``pos`` is: events read before a failure, plus a bonus
-    when the run ends cleanly, less the note-offs of notes that are not sounding."""
+    when the run ends cleanly, less the note-offs of notes that are not sounding, plus a
+    little for notes ended by their own note-offs."""
     return quality(run_from(buf, pos, stop, running, lost, held))
 
 
@@ -680,7 +702,7 @@ def _status_as_data(
         return None
     alt, used = r
 
-    def judge(e: Event, at: int, after_status: int | None) -> tuple[int, int]:
+    def judge(e: Event, at: int, after_status: int | None) -> tuple[float, int]:
         after = set(held)
         change = note_change(e.body)
         if change is not None:
@@ -906,6 +928,26 @@ def parse_track(
             tp.events.append(Event(pos, delta + carry, b"\xff\x2f\x00"))
             tp.eot, tp.end = True, end
             return tp
+        skip = _damaged_meta(buf, pos, limit, running, lost, fail)
+        if skip is not None:
+            # A malformed End of Track with events after it that read on: not the end, but a
+            # damaged meta event, skipped by the length it declares (its delta time carried).
+            dr = read_vlq(buf, pos, limit)
+            carry += dr[0] if not isinstance(dr, Fail) else 0
+            tp.fixes.append(
+                Fix(
+                    "meta-dropped",
+                    pos,
+                    f"End of Track declaring {buf[fail.at + 1]} byte(s) in mid-track, with events "
+                    "reading on after them: a damaged meta event, dropped by its declared length",
+                    buf[pos:skip],
+                    b"",
+                    lossy=True,
+                )
+            )
+            tp.skipped += skip - pos
+            pos = tp.end = skip
+            continue
         if fail.reason == "undefined-status":
             # an undefined status byte carries no data: drop it, keep its delta time
             dr = read_vlq(buf, pos, limit)
@@ -1007,6 +1049,24 @@ def _meta_end(buf: bytes, kind_at: int, stop: int) -> int:
         return min(kind_at + 2, stop)
     size, q = r
     return min(q + size, stop)
+
+
+def _damaged_meta(
+    buf: bytes, pos: int, stop: int, running: int | None, lost: Lost, fail: Fail
+) -> int | None:
+    """Where a malformed End of Track at ``pos`` ends by its declared length, when real
+    events read on from there; else None."""
+    if fail.reason != "meta" or not pos < fail.at < stop - 1 or buf[fail.at] != EOT:
+        return None
+    if buf[fail.at - 1] != 0xFF:
+        return None
+    r = read_vlq(buf, fail.at + 1, stop)
+    if isinstance(r, Fail) or r[0] == 0 or r[1] + r[0] > stop:
+        return None
+    end = r[1] + r[0]
+    if lost.hits(pos, end) or not _events_follow(buf, end, stop, running, lost):
+        return None
+    return end
 
 
 def _events_follow(buf: bytes, pos: int, stop: int, running: int | None, lost: Lost) -> bool:
