@@ -256,3 +256,16 @@ def test_hostile_xml_entities_never_reach_the_output(tmp_path: Path) -> None:
         assert b"root:" not in f.read_bytes()
     (mid,) = _mids(out)
     assert len(midi_notes(mid.read_bytes())) == 14
+
+
+def test_report_shows_what_a_plain_reader_makes_of_a_damaged_score(tmp_path: Path) -> None:
+    # <p> for <pitch>: music21 alone reads every note as C4, with no error
+    text = (SAMPLES / "musicxml-in-fence.md").read_text()
+    src = tmp_path / "in.md"
+    src.write_text(text.replace("<pitch>", "<p>").replace("</pitch>", "</p>"))
+    res = runner.invoke(app, ["decode", str(src), "-o", str(tmp_path / "out"), "--json"])
+    assert res.exit_code == 0
+    midi = [a for a in json.loads(res.stdout)["artifacts"] if a["kind"] == "midi"]
+    assert "14 notes: C4 C4 C4" in midi[0]["as_found"]
+    assert "repaired: D5 G4 A4 B4 C5" in midi[0]["as_found"]
+    assert "a plain reader (music21) gets 14 notes" in res.stderr

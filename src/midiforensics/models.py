@@ -100,6 +100,7 @@ class Artifact:
     confidence: float = 1.0
     repairs: tuple[Repair, ...] = ()
     piece: int | None = None  # artifacts of the same piece (a .musicxml and its .mid) share it
+    as_found: str = ""  # what a plain reader makes of the input before repair (scores)
 
 
 @dataclass(frozen=True)

@@ -105,6 +105,7 @@ class _Run:
             "verdict": res.verdict,
             "confidence": round(res.confidence, 3),
             "piece": self.piece,
+            "as_found": res.as_found,
         }
         if res.musicxml is not None:
             path = self._write(base + ".musicxml", res.musicxml.encode("utf-8"))

@@ -35,3 +35,6 @@ class MusicResult:
     tempo_bpm: float | None = None
     musicxml: str | None = None
     source_text: str | None = None  # the score text as found (after unescaping), for ABC
+    # what a plain reader (music21) makes of the input as found, when the repair changed it:
+    # "reads 6 notes: C4 C4 C4 C4 C4 C4" or "refuses it (ParseError)"; "" when not compared
+    as_found: str = ""

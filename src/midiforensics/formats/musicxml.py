@@ -96,6 +96,40 @@ def _repair(text: str) -> MusicResult | None:
         tempo_bpm=bpm,
         musicxml=xml,
         source_text=plain,
+        as_found=_as_found(plain, heard) if log.repairs and not fragment else "",
+    )
+
+
+_PLAIN_MAX = 2_000_000
+_NAMES = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
+
+
+def _spell(pitches: list[int], limit: int = 12) -> str:
+    names = [f"{_NAMES[p % 12]}{p // 12 - 1}" for p in pitches[:limit]]
+    return " ".join(names) + (" …" if len(pitches) > limit else "")
+
+
+def _as_found(plain: str, repaired: list[int]) -> str:
+    """What music21 alone makes of the unrepaired text, to show what the repair changed in
+    the notes. Texts with a DOCTYPE are not given to it (entities), nor very large ones."""
+    import warnings
+
+    from music21 import converter
+
+    if "<!DOCTYPE" in plain or "<!ENTITY" in plain or len(plain) > _PLAIN_MAX:
+        return ""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            score = converter.parseData(plain, format="musicxml", forceSource=True)
+            heard = [int(round(p.ps)) for n in score.recurse().notes for p in n.pitches]
+    except Exception as exc:  # music21 raises many types on damaged input: that is the point
+        return f"a plain reader (music21) refuses it ({type(exc).__name__}); repaired: {_spell(repaired)}"
+    if heard == repaired:
+        return ""
+    return (
+        f"a plain reader (music21) gets {len(heard)} notes: {_spell(heard)}; "
+        f"repaired: {_spell(repaired)}"
     )
 
 

@@ -162,6 +162,11 @@ class RichRenderer:
                 )
             out.append(t)
             out.extend(_more(len(report.artifacts)))
+        shown: set[int | None] = set()
+        for a in report.artifacts:
+            if a.as_found and a.piece not in shown:
+                shown.add(a.piece)
+                out.append(Text.assemble((f"piece {a.piece}: ", "mf.title"), a.as_found))
         for p in report.problems:
             out.append(Text.assemble(("! ", "mf.warn"), (p.where + ": ", "mf.where"), p.message))
         style = "mf.good" if report.pieces else "mf.warn"
