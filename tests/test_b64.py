@@ -260,6 +260,43 @@ def test_an_insert_and_a_drop_in_midi_are_still_both_found() -> None:
     assert lcs(MELODY * 4, _note_ons(got.data)) >= len(MELODY) * 4 - 3
 
 
+# ----------------------------------------------------------------------------- damage close together
+
+_TUNE_RNG = random.Random(3)
+RANDOM_TUNE = [_TUNE_RNG.randint(55, 80) for _ in range(24)]
+
+
+@pytest.mark.parametrize(
+    ("tune", "first", "second"),
+    [
+        # (at, dropped, inserted) twice, 35-110 characters apart, in a MIDI of ~300 characters
+        (RANDOM_TUNE, (150, 2, ""), (210, 1, "")),
+        (RANDOM_TUNE, (100, 0, "Q"), (170, 3, "")),
+        (RANDOM_TUNE, (34, 0, "abc"), (110, 1, "")),  # just after the header, then more
+        (MELODY * 2, (34, 0, "abc"), (110, 1, "")),
+        (MELODY * 2, (60, 0, "zz"), (95, 1, "")),
+    ],
+)
+def test_two_frame_shifts_close_together_in_a_short_midi_keep_the_notes(
+    tune: list[int], first: tuple[int, int, str], second: tuple[int, int, str]
+) -> None:
+    chars = b64(make_midi(tune))
+    broken = damaged(chars, second[0], second[1], second[2])
+    broken = damaged(broken, first[0], first[1], first[2])
+    got = decode_base64(broken)
+    assert sum(r.kind == "frame-shift" for r in got.repairs) >= 2
+    assert lcs(tune, _repaired_notes(got)) >= len(tune) - 3
+
+
+def test_whole_run_judge_leaves_a_single_clean_shift_alone() -> None:
+    """One dropped character far from the header: the frame search's own fix is kept."""
+    payload = make_midi(RANDOM_TUNE)
+    chars = b64(payload)
+    got = decode_base64(damaged(chars, 200, drop=1))
+    assert [r.kind for r in got.repairs] == ["frame-shift"]
+    assert got.data.endswith(payload[200 * 3 // 4 + 6 :])
+
+
 # ----------------------------------------------------------------------------- properties
 
 WORDS = [

@@ -17,6 +17,13 @@ best. The characters between the old frame's last quad and the new frame's first
 a few bytes of noise, which stay in the data and are listed in ``lost``. Each step reads a
 window of fixed size, and a run is decoded in chunks that double, so the work is linear in
 the length of the run plus a constant per damage point.
+
+A window misleads where breaks sit close together, just past the header, or in a short run
+the model has learned little from. So a MIDI run of up to ``_GLOBAL_CHARS`` characters is
+decoded again with other header edits and other candidates at one or more searches, and
+each decoding is judged whole (``_global_fit``: note-on/off pairs over the whole run, End of
+Track at the end, track lengths that land on the next tag); the best one that the MIDI
+repairer keeps a track of wins, and the search's own choices win ties.
 """
 
 from __future__ import annotations
@@ -213,23 +220,66 @@ def _repair(chars: str, shifts_only: bool) -> Decoded:
     data = bytearray()
     lost: list[tuple[int, int]] = []
     for k, part in enumerate(parts):
-        text = "".join(part.text)
-        head = _anchor_header(text)
         base = len(data)
+        head, got = _decode_part("".join(part.text), shifts_only)
         if head is not None:
             repairs.append(_head_repair(head, part))
             part = parts[k] = _edited(part, head)
-            text = "".join(part.text)
         noise = _fill_noise(head) if head is not None else (0, 0)
         if noise[1] > noise[0]:
             lost.append((base + noise[0], base + noise[1]))
-        got = _Frames(text, shifts_only, noise).run()
         data += got.data
         lost.extend((base + a, base + b) for a, b in got.lost)
         repairs.extend(_fix_repair(f, part, base, got.model_name) for f in got.fixes)
         if part is parts[-1] or got.leftover:  # an '=' after a whole blob only separates
             repairs.extend(_padding_repairs(part, got.leftover))
     return Decoded(bytes(data), tuple(sorted(repairs, key=_offset_key)), tuple(_merge(lost)), False)
+
+
+_HEAD_TRIES = 4  # header edits a short MIDI run is decoded with, to be judged whole
+_CHECKED = 6  # best decodings of a short MIDI run offered to the MIDI repairer, in turn
+
+
+def _decode_part(text: str, shifts_only: bool) -> tuple[_HeadEdit | None, _Result]:
+    """The header edit (or None) and the decoding of one blob's characters.
+
+    A header edit is chosen by the header and the events just after it; where damage sits
+    just past the header, several edits read as well there and only the whole run tells
+    them apart. So a short run is decoded with each of the best few, and with none, each
+    with the frame searches' choices varied (``_decodings``); the decodings are ranked by
+    how much music they read as (``_global_fit``) and the first the MIDI repairer keeps a
+    track of wins: a decoding that reads well but leaves misread bytes unmarked can make
+    the repairer give up the whole track, and then a close second is worth more.
+    """
+    edits = _anchor_header(text)
+    options: list[_HeadEdit | None] = [*edits[:_HEAD_TRIES], None] if edits else [None]
+    if len(text) > _GLOBAL_CHARS:
+        options = options[:1]
+    ranked: list[tuple[float, int, _HeadEdit | None, _Result, list[tuple[int, int]]]] = []
+    for edit in options:
+        if edit is None:
+            edited, noise = text, (0, 0)
+        else:
+            edited = text[: edit.at] + edit.insert + text[edit.at + edit.drop :]
+            noise = _fill_noise(edit)
+        head = [noise] if noise[1] > noise[0] else []
+        for fit, got in _decodings(edited, shifts_only, noise):
+            ranked.append((fit, len(ranked), edit, got, head))
+    if len(ranked) == 1:
+        return ranked[0][2], ranked[0][3]
+    ranked.sort(key=lambda r: (-r[0], r[1]))
+    for _, _, edit, got, head in ranked[:_CHECKED]:
+        if _keeps_music(got, head):
+            return edit, got
+    return ranked[0][2], ranked[0][3]
+
+
+def _keeps_music(got: _Result, head: list[tuple[int, int]]) -> bool:
+    """Whether the MIDI repairer reads notes from a decoding, given what it marks lost."""
+    from .formats.midi import repair_midi
+
+    res = repair_midi(got.data, _merge(head + got.lost))
+    return res is not None and res.notes > 0
 
 
 def _offset_key(r: Repair) -> int:
@@ -290,36 +340,38 @@ def _fill_noise(edit: _HeadEdit) -> tuple[int, int]:
     return lo * 6 // 8, (hi * 6 + 7) // 8
 
 
-def _anchor_header(text: str) -> _HeadEdit | None:
-    """The edit near the start of a MIDI run that restores its header, or None.
+def _anchor_header(text: str) -> list[_HeadEdit]:
+    """Edits near the start of a MIDI run that restore its header, best first; [] for none.
 
     Tried when the header or the events just after it do not read: each drop of one to
     three characters and each insertion of one to three (the characters the header must
-    hold where they are known, else "A") at each place in the first characters. The edit
-    kept puts the most known header bytes in place, then reads furthest; the smallest
-    such edit wins, and only if it reads further than the run as it is.
+    hold where they are known, else "A") at each place in the first characters. An edit
+    ranks by how many known header bytes it puts in place, then how far it reads; the
+    smallest such edit first. There are edits only if the best reads further than the run
+    as it is; the others that put the header in place follow it, for the whole-run judge.
     """
     if not text.startswith("TVRo") or len(text) < 32:
-        return None
+        return []
     now = _head_fit(text)
     whole = len(_SURE) + 4
     if now[0] == whole and now[1] >= _HEAD_EVENTS:
-        return None  # the header reads: damage further on is the frame search's
+        return []  # the header reads: damage further on is the frame search's
     reach = min(_HEAD_REACH, len(text))
     if now[0] == whole:  # the damage is where the events stop reading, or before
         reach = min(reach, now[1] * 4 // 3 + 8)
-    best, best_fit = None, now
+    found: list[tuple[tuple[int, int, int], _HeadEdit]] = []
     for at in range(1, reach):
         for m in (1, 2, 3):
             fill = "".join(_HEAD_B64[j] if j < _SURE_CHARS else "A" for j in range(at, at + m))
             for edit in (_HeadEdit(at, m, ""), _HeadEdit(at, 0, fill)):
                 edited = text[: edit.at] + edit.insert + text[edit.at + edit.drop :]
                 fit = _head_fit(edited, _fill_noise(edit))
-                if fit > best_fit:
-                    best, best_fit = edit, fit
-    if best is None or best_fit[0] < len(_SURE) or best_fit[1] < now[1] + 8:
-        return None
-    return best
+                if fit > now and fit[0] >= len(_SURE):
+                    found.append((fit, edit))
+    found.sort(key=lambda f: f[0], reverse=True)  # stable: the smallest edit first
+    if not found or found[0][0][1] < now[1] + 8:
+        return []
+    return [edit for _, edit in found]
 
 
 def _edited(part: _Part, edit: _HeadEdit) -> _Part:
@@ -414,8 +466,20 @@ class _Frames:
     to character ``dend``) and ``pos`` is how far the model has accepted them.
     """
 
-    def __init__(self, s: str, shifts_only: bool = False, noise: tuple[int, int] = (0, 0)) -> None:
+    def __init__(
+        self,
+        s: str,
+        shifts_only: bool = False,
+        noise: tuple[int, int] = (0, 0),
+        choices: tuple[int, ...] = (),
+        memo: dict[tuple[int, ...], list[tuple[int, int, float] | None]] | None = None,
+        budget: int | None = None,
+    ) -> None:
         self.s = s
+        self.choices = choices  # rank of the candidate taken at each search (0: the best)
+        self.ranks: list[int] = []  # how many candidates each search had
+        self.picks: tuple[int, ...] = ()  # ranks taken so far: they fix the state of a run
+        self.memo = memo  # searches' candidates by the picks before them, shared by runs
         self.noise = noise  # bytes known to be noise (a header edit's): stepped over
         self.shifts_only = shifts_only  # only frame shifts, no garbled quads (strict input)
         self.n = len(s)
@@ -425,7 +489,8 @@ class _Frames:
         self.back = 48 if text else 96  # how far before a detected break the cause may sit
         self.ahead = 16
         self.look = 256 if text else 192  # characters decoded on from each candidate
-        self.budget = 24 + self.n // 4096  # frame searches allowed: bounded time on noise
+        # frame searches allowed: bounded time on noise
+        self.budget = 24 + self.n // 4096 if budget is None else budget
         self._start(0, 0)
 
     def _start(self, ps: int, skip: int) -> None:
@@ -479,7 +544,7 @@ class _Frames:
             known = self.ps == 0 and self.noise[0] - 4 <= k < self.noise[1]
             if not known:
                 self.budget -= 1
-            found = None if known else self._search(model, k)
+            found = None if known else self._choose(model, k)
             if found is None:  # the frame holds: step over the odd bytes and go on
                 self.pos = k + 1
                 if isinstance(model, MidiModel):
@@ -515,8 +580,22 @@ class _Frames:
         got = model.window_scores(self.data[:b_hi], at, st)
         return got[b_lo - at :]
 
-    def _search(self, model: Model, k: int) -> tuple[int, int, float] | None:
-        """Best (s, t, confidence): old frame up to character s, new frame from t; or None."""
+    def _choose(self, model: Model, k: int) -> tuple[int, int, float] | None:
+        """The candidate this run was told to take at this search (the best by default)."""
+        ranked = self.memo.get(self.picks) if self.memo is not None else None
+        if ranked is None:
+            ranked = self._search(model, k)
+            if self.memo is not None:
+                self.memo[self.picks] = ranked
+        i = len(self.ranks)
+        self.ranks.append(len(ranked))
+        pick = min(self.choices[i] if i < len(self.choices) else 0, len(ranked) - 1)
+        self.picks += (pick,)
+        return ranked[pick]
+
+    def _search(self, model: Model, k: int) -> list[tuple[int, int, float] | None]:
+        """Candidates (s, t, confidence), best first: old frame up to character s, new frame
+        from t; None stands for leaving the frame as it is."""
         n, ps = self.n, self.ps
         a = ps % 4
         fc = ps + k // 3 * 4  # the quad holding the rejected byte
@@ -550,12 +629,16 @@ class _Frames:
                 if score > best_by_phase.get(t % 4, (float("-inf"),))[0]:
                     best_by_phase[t % 4] = (score, c, t)
         ranked = sorted(best_by_phase.values(), reverse=True)
-        score, c, t = ranked[0]
-        if c < 0:
-            return None
-        margin = score - ranked[1][0] if len(ranked) > 1 else score
-        confidence = round(max(0.5, min(0.99, 1.0 - 2.0 ** (-margin / 4.0))), 2)
-        return c, t, confidence
+        out: list[tuple[int, int, float] | None] = []
+        for r, (score, c, t) in enumerate(ranked):
+            if c < 0:
+                out.append(None)
+                continue
+            other = ranked[1 - min(r, 1)][0] if len(ranked) > 1 else 0.0
+            margin = score - other
+            confidence = round(max(0.5, min(0.99, 1.0 - 2.0 ** (-margin / 4.0))), 2)
+            out.append((c, t, confidence))
+        return out
 
     def _new_scores(self, model: Model, t: int, stop: int) -> float:
         chars = self.s[t : t + (stop - t) // 4 * 4]
@@ -564,6 +647,82 @@ class _Frames:
             skip = model.orphans(b"", data)[1]
             return _max_prefix(model.scores(data[skip:]))
         return _max_prefix(model.scores(data))
+
+
+_GLOBAL_CHARS = 4096  # MIDI runs up to this long have their frame repairs weighed whole
+_GLOBAL_RUNS = 48  # decodings tried per run: other candidates at one search or several
+_GLOBAL_TOP = 3  # candidates per search tried
+_GLOBAL_MARGIN = 6.0  # what another decoding must read better by than the search's own
+
+
+def _decodings(text: str, shifts_only: bool, noise: tuple[int, int]) -> list[tuple[float, _Result]]:
+    """Decodings of a blob's characters: the frame search's, then for a short MIDI run with
+    frame repairs, others, each with its ``_global_fit`` (0.0 for a run not judged whole).
+
+    The frame search picks each fix by a window of events after it. Where two breaks sit
+    close together, or the file is short and the model has learned little, the window
+    misleads it, and a wrong fix puts everything after it out of frame. So a short MIDI
+    run is decoded again with the second or third candidate taken at one search, then at
+    two, and so on (searches that the runs share are made once), for the caller to weigh.
+    """
+    memo: dict[tuple[int, ...], list[tuple[int, int, float] | None]] = {}
+    first = _Frames(text, shifts_only, noise, memo=memo)
+    got = first.run()
+    if not isinstance(first.model, MidiModel) or len(text) > _GLOBAL_CHARS:
+        return [(0.0, got)]
+    head = [noise] if noise[1] > noise[0] else []
+    out = [(_global_fit(got, head) + _GLOBAL_MARGIN, got)]
+    if not got.fixes:
+        return out
+    queue: list[tuple[tuple[int, ...], list[int]]] = [((), first.ranks)]
+    seen = {tuple((f.s, f.t) for f in got.fixes)}
+    tried = 1
+    while queue and tried < _GLOBAL_RUNS:
+        nxt: list[tuple[tuple[int, ...], list[int]]] = []
+        for prefix, ranks in queue:
+            for i in range(len(prefix), len(ranks)):
+                for j in range(1, min(ranks[i], _GLOBAL_TOP)):
+                    if tried >= _GLOBAL_RUNS:
+                        break
+                    choices = prefix + (0,) * (i - len(prefix)) + (j,)
+                    budget = len(first.ranks) + 4  # a wrong turn soon breaks again and again
+                    frames = _Frames(text, shifts_only, noise, choices, memo, budget)
+                    alt = frames.run()
+                    nxt.append((choices, frames.ranks))
+                    key = tuple((f.s, f.t) for f in alt.fixes)
+                    if key not in seen:  # other turns often lead to the same fixes
+                        seen.add(key)
+                        out.append((_global_fit(alt, head), alt))
+                    tried += 1
+        queue = nxt
+    return out
+
+
+_GLOBAL_ODD = -1.0  # odd events (not notes, not meta) in a whole decoding: noise parsing
+_GLOBAL_NEAR = 4  # bytes next to a fix's noise that a whole decoding may misread for free
+
+
+def _global_fit(got: _Result, head: list[tuple[int, int]]) -> float:
+    """How well a whole decoding reads as one MIDI file (see ``midi_fitness``), plus the
+    evidence of its frame at the end: a file in frame ends with End of Track, and each
+    track's declared length leads to the next track's tag (within the bytes that fixes
+    made noise)."""
+    data = got.data
+    fit = midi_fitness(data, tuple(_merge(head + got.lost)), _GLOBAL_ODD, _GLOBAL_NEAR, True)
+    if data.endswith(b"\xff\x2f\x00"):
+        fit += 6.0
+    if data.startswith(_HEAD[:8]) and data[14:18] == b"MTrk":
+        fit += 8.0  # a header in frame (a decoding without a header edit may lack one)
+    slack = 3 * len(got.fixes) + 1
+    i = data.find(b"MTrk")
+    while i >= 0 and i + 8 <= len(data):
+        end = i + 8 + int.from_bytes(data[i + 4 : i + 8], "big")
+        nxt = data.find(b"MTrk", i + 8)
+        land = len(data) if nxt < 0 else nxt
+        if abs(end - land) <= slack:
+            fit += 4.0
+        i = nxt
+    return fit
 
 
 def _merge(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:

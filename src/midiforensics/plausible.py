@@ -455,7 +455,13 @@ def plausible_whole(data: bytes) -> bool:
     return model.scan(data, 0, True)[0] is None
 
 
-def midi_fitness(data: bytes, lost: tuple[tuple[int, int], ...] = ()) -> float:
+def midi_fitness(
+    data: bytes,
+    lost: tuple[tuple[int, int], ...] = (),
+    odd: float = 0.25,
+    near: int = 4,
+    restart: bool = False,
+) -> float:
     """Evidence that ``data`` is one MIDI file, read whole from its first chunk.
 
     Walks every event, stepping one byte on past each impossible one, and counts what music
@@ -466,19 +472,33 @@ def midi_fitness(data: bytes, lost: tuple[tuple[int, int], ...] = ()) -> float:
     ``lost`` costs 0.5 (about what a byte of music is worth), and events near lost bytes
     count nothing and cost nothing: a repair is judged by what it kept and what it gave up.
     Linear in the bytes, read in Python: for choosing between decodings of small runs.
+    ``odd`` is what any other event counts; below zero, runs of them read as noise.
+    ``near``: how many bytes either side of a lost range count nothing and cost nothing.
+    With ``restart``, the walk starts again after each lost range where the next events
+    read best, as it does after an impossible event: noise can parse as an event that ends
+    out of step with the real ones, which then read as odd events rather than as music.
     """
     n = len(data)
     free = bytearray(n + 1)
     total = 0.0
     for a, b in lost:
         total -= 0.5 * (min(n, b) - max(0, a))
-        lo, hi = max(0, a - 4), min(n, b + 4)
+        lo, hi = max(0, a - near), min(n, b + near)
         free[lo:hi] = b"\x01" * (hi - lo)
     sounding: set[tuple[int, int]] = set()
     st = MidiState()
     i = 0
     resyncs = _FIT_RESYNCS
+    gaps = sorted(r for r in lost if r[1] > r[0]) if restart else []
+    g = 0
     while i < n:
+        if g < len(gaps) and i >= gaps[g][0]:
+            at = max(i, gaps[g][1])
+            g += 1
+            if st.mode == TRACK and at < n:
+                worth = [(_run_worth(data, k, st, sounding), -k) for k in range(at, min(n, at + 8))]
+                i = -max(worth)[1]
+                continue
         trial = MidiState(st.mode, st.status)
         end, _ = _event(data, i, n, trial)
         if end == -2:
@@ -494,12 +514,14 @@ def midi_fitness(data: bytes, lost: tuple[tuple[int, int], ...] = ()) -> float:
                 i = -max(worth)[1]
             continue
         if not any(free[i:end]):
-            total += _event_worth(data, i, end, st, sounding)
+            value = _event_worth(data, i, end, st, sounding)
+            total += odd if value == _ODD else value
         st = trial
         i = end
     return total
 
 
+_ODD = 0.25  # what _event_worth gives an event that is neither a note nor a meta event
 _FIT_RESYNCS = 256  # impossible events after which midi_fitness looks for the best restart
 
 
