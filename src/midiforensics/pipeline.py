@@ -31,6 +31,7 @@ from .models import Artifact, Blob, Problem, Repair, Report, Segment, Span
 from .write import Writer
 
 if TYPE_CHECKING:
+    from .b64 import Decoded
     from .batch import Window
 
 MAX_DEPTH = 4  # text inside a payload inside a payload ... at most this deep
@@ -78,6 +79,16 @@ class _Run:
         self.seen: dict[bytes, str] = {}
         self.piece = 0
         self.decoded = 0
+        self._decoded_runs: dict[str, Decoded] = {}
+
+    def _decode(self, payload: str) -> Decoded:
+        """decode_base64, once per payload (stitching asks about the same runs again)."""
+        from .b64 import decode_base64
+
+        got = self._decoded_runs.get(payload)
+        if got is None:
+            got = self._decoded_runs[payload] = decode_base64(payload)
+        return got
 
     # --- writing -----------------------------------------------------------------------
 
@@ -171,8 +182,7 @@ class _Run:
         """Join base64 blobs split over several blocks ("continued in the next block")."""
         if len(runs) < 2 or not self.repair:
             return runs
-        from .b64 import decode_base64
-
+        decode_base64 = self._decode
         out = [runs[0]]
         for b in runs[1:]:
             a = out[-1]
@@ -221,9 +231,7 @@ class _Run:
         if quick is not None:  # a scan classifies; it need not look for hidden frame shifts
             data = quick
         elif run.encoding == "base64":
-            from .b64 import decode_base64
-
-            dec = self._safe(where, decode_base64, run.payload)
+            dec = self._safe(where, self._decode, run.payload)
             if dec is None:
                 return
             data = dec.data
