@@ -448,7 +448,12 @@ _MD_TURN = re.compile(
 _FENCE = re.compile(r"^[ \t]{0,3}(```|~~~)", re.M)
 
 
+_MD_HEAD = 65536  # a chat transcript shows its first turn early; plain text skips the walk
+
+
 def _markdown(data: str) -> list[Message] | None:
+    if _MD_TURN.search(data, 0, _MD_HEAD) is None:
+        return None
     marks: list[tuple[int, int, str]] = []  # (start of marker line, end of marker, role)
     fences = [m.start() for m in _FENCE.finditer(data)]
     fi = 0
