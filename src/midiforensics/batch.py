@@ -56,7 +56,6 @@ INPUT_SUFFIXES = frozenset(
         ".yml",
     ]
 )
-_BINARY_MAGIC = (b"MThd", b"RIFF", b"PK\x03\x04", b"\x1f\x8b")
 _SKIP_DIRS = {"__pycache__", "node_modules"}
 WINDOW_CHARS = 16 * 1024 * 1024  # a window of a large text
 READ_BLOCK = 1024 * 1024
@@ -276,7 +275,9 @@ def iter_windows(path: Path, size: int = WINDOW_CHARS, hard: int | None = None) 
 def _head_is_binary(head: bytes) -> bool:
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         return True  # UTF-16: read whole and let the pipeline decode it
-    return head.startswith(_BINARY_MAGIC) or b"\x00" in head[:8192]
+    from .pipeline import BINARY_MAGIC
+
+    return head.startswith(BINARY_MAGIC) or b"\x00" in head[:8192]
 
 
 def read_text_bounded(path: Path, size: int = WINDOW_CHARS) -> bytes | Iterator[Window]:

@@ -7,7 +7,6 @@ of prose holding MusicXML, or base64 of base64, is found like anything at the to
 from __future__ import annotations
 
 import binascii
-import gzip
 import hashlib
 import io
 import zlib
@@ -42,7 +41,7 @@ MAX_MEMBERS = 1000  # files read from one zip
 MAX_JOIN_GAP = 4000  # characters of prose between two blocks of one split blob
 _STARTS = (b"MThd", b"MTrk", b"PK\x03\x04", b"\x1f\x8b", b"<?xml", b"RIFF", b"\x89PNG")
 _ENC_LABEL = {"base64": "b64", "hex": "hex", "bytes-literal": "bytes"}
-_BINARY_MAGIC = (b"MThd", b"MTrk", b"RIFF", b"PK\x03\x04", b"\x1f\x8b", b"\x89PNG")
+BINARY_MAGIC = (b"MThd", b"MTrk", b"RIFF", b"PK\x03\x04", b"\x1f\x8b", b"\x89PNG")
 
 
 @dataclass
@@ -67,8 +66,7 @@ class _Text:
 
 
 class _Run:
-    def __init__(self, name: str, out_dir: str | None, repair: bool = True) -> None:
-        self.name = name
+    def __init__(self, out_dir: str | None, repair: bool = True) -> None:
         self.repair = repair
         self.writer = Writer(out_dir) if out_dir else None
         self.spans: list[Span] = []
@@ -433,7 +431,7 @@ class _Run:
                 )
                 return None
             return out
-        except (zlib.error, gzip.BadGzipFile, EOFError) as exc:
+        except zlib.error as exc:
             self.problems.append(Problem(where, f"gzip data is damaged: {exc}"))
             return None
 
@@ -496,7 +494,7 @@ def read_input(data: str | bytes) -> tuple[str | None, bytes | None, list[str]]:
             return data.decode("utf-16"), None, ["input read as UTF-16"]
         except UnicodeDecodeError:
             pass
-    if head.startswith(_BINARY_MAGIC) or b"\x00" in head:
+    if head.startswith(BINARY_MAGIC) or b"\x00" in head:
         return None, data, notes
     if head.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
@@ -517,7 +515,7 @@ def run(
     """
     from .exports import split_export
 
-    state = _Run(name, out_dir, repair)
+    state = _Run(out_dir, repair)
     text, binary, notes = read_input(data)
     for note in notes:
         state.problems.append(Problem(name, note))
@@ -548,7 +546,7 @@ def run_windows(
 ) -> Report:
     """The pipeline over a large text read in windows (see :func:`batch.iter_windows`); one
     report, with lines and offsets counted in the whole input."""
-    state = _Run(name, out_dir, repair)
+    state = _Run(out_dir, repair)
     for w in windows:
         state.text(_Text(w.text, LineIndex(w.text), "", "", 0, w.first_line - 1, w.char_offset))
     return _finish(state, name, size)
