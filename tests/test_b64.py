@@ -288,6 +288,18 @@ def test_two_frame_shifts_close_together_in_a_short_midi_keep_the_notes(
     assert lcs(tune, _repaired_notes(got)) >= len(tune) - 3
 
 
+@pytest.mark.parametrize(("at", "drop", "insert"), [(24, 0, "xy"), (26, 2, ""), (25, 0, "Q")])
+def test_header_damage_with_two_later_shifts_in_a_short_midi_keeps_the_notes(
+    at: int, drop: int, insert: str
+) -> None:
+    """The best few whole-run decodings differ only by their header edit and share one
+    misreading the MIDI repairer gives up on; further distinct decodings are tried."""
+    chars = b64(make_midi(RANDOM_TUNE))
+    broken = damaged(damaged(chars, 200, drop=2), 120, drop=1)
+    got = decode_base64(damaged(broken, at, drop, insert))
+    assert lcs(RANDOM_TUNE, _repaired_notes(got)) >= len(RANDOM_TUNE) - 3
+
+
 def test_whole_run_judge_leaves_a_single_clean_shift_alone() -> None:
     """One dropped character far from the header: the frame search's own fix is kept."""
     payload = make_midi(RANDOM_TUNE)

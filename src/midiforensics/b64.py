@@ -237,7 +237,7 @@ def _repair(chars: str, shifts_only: bool) -> Decoded:
 
 
 _HEAD_TRIES = 4  # header edits a short MIDI run is decoded with, to be judged whole
-_CHECKED = 6  # best decodings of a short MIDI run offered to the MIDI repairer, in turn
+_CHECKED = 24  # distinct best decodings of a short MIDI run offered to the MIDI repairer
 
 
 def _decode_part(text: str, shifts_only: bool) -> tuple[_HeadEdit | None, _Result]:
@@ -249,7 +249,10 @@ def _decode_part(text: str, shifts_only: bool) -> tuple[_HeadEdit | None, _Resul
     with the frame searches' choices varied (``_decodings``); the decodings are ranked by
     how much music they read as (``_global_fit``) and the first the MIDI repairer keeps a
     track of wins: a decoding that reads well but leaves misread bytes unmarked can make
-    the repairer give up the whole track, and then a close second is worth more.
+    the repairer give up the whole track, and then a close second is worth more. With
+    damage in the header and later, the first several distinct decodings can all share one
+    such misreading (only the header edit differs), so up to ``_CHECKED`` distinct ones
+    are offered, each once.
     """
     edits = _anchor_header(text)
     options: list[_HeadEdit | None] = [*edits[:_HEAD_TRIES], None] if edits else [None]
@@ -268,9 +271,16 @@ def _decode_part(text: str, shifts_only: bool) -> tuple[_HeadEdit | None, _Resul
     if len(ranked) == 1:
         return ranked[0][2], ranked[0][3]
     ranked.sort(key=lambda r: (-r[0], r[1]))
-    for _, _, edit, got, head in ranked[:_CHECKED]:
+    seen: set[tuple[bytes, tuple[tuple[int, int], ...]]] = set()
+    for _, _, edit, got, head in ranked:
+        key = (got.data, tuple(_merge(head + got.lost)))
+        if key in seen:  # header edits a few characters apart often decode alike
+            continue
+        seen.add(key)
         if _keeps_music(got, head):
             return edit, got
+        if len(seen) >= _CHECKED:
+            break
     return ranked[0][2], ranked[0][3]
 
 
