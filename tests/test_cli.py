@@ -269,3 +269,26 @@ def test_report_shows_what_a_plain_reader_makes_of_a_damaged_score(tmp_path: Pat
     assert "14 notes: C4 C4 C4" in midi[0]["as_found"]
     assert "repaired: D5 G4 A4 B4 C5" in midi[0]["as_found"]
     assert "a plain reader (music21) gets 14 notes" in res.stderr
+
+
+def test_seed_blob_gives_its_six_notes_at_the_tempo_its_text_asks_for(tmp_path: Path) -> None:
+    res = runner.invoke(
+        app, ["decode", str(SAMPLES / "chatgpt-musicxml-blob.txt"), "-o", str(tmp_path), "--json"]
+    )
+    assert res.exit_code == 0
+    doc = json.loads(res.stdout)
+    (mid,) = [a for a in doc["artifacts"] if a["kind"] == "midi"]
+    assert [p for _, p in midi_notes(Path(mid["path"]).read_bytes())] == [60, 62, 64, 65, 66, 67]
+    assert mid["tempo_bpm"] == 120
+    tempos = [
+        m.tempo for t in mido.MidiFile(mid["path"]).tracks for m in t if m.type == "set_tempo"
+    ]
+    assert tempos and all(t == mido.bpm2tempo(120) for t in tempos)
+    (text,) = [a for a in doc["artifacts"] if a["kind"] == "text"]
+    prose = Path(text["path"]).read_text(encoding="utf-8")
+    assert prose.rstrip().endswith("You can modify this to achieve the tempo you want.")
+    assert "\ufffd" not in prose
+    from music21 import converter
+
+    score = converter.parse(str(Path(mid["path"]).with_suffix(".musicxml")))
+    assert [n.pitch.midi for n in score.recurse().notes] == [60, 62, 64, 65, 66, 67]

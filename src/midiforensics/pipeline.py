@@ -9,6 +9,7 @@ from __future__ import annotations
 import binascii
 import hashlib
 import io
+import re
 import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
@@ -147,15 +148,17 @@ class _Run:
         from .formats.musicxml import find_musicxml, repair_musicxml
 
         taken: list[tuple[int, int]] = []
+        scores: list[tuple[int, int, MusicResult]] = []
         for s, e in self._safe(ctx.where(0), find_musicxml, ctx.text) or []:
-            line = ctx.linecol(s)[0]
             self.spans.append(self._span(ctx, s, e, "musicxml"))
             taken.append((s, e))
             if not self.repair:
                 continue
             res = self._safe(ctx.where(s), repair_musicxml, ctx.text[s:e])
             if res is not None:
-                self.music(res, "musicxml", f"{ctx.label}xml-L{line}", ctx.where(s), _shift(ctx, s))
+                scores.append((s, ctx.linecol(s)[0], res))
+        for s, line, res in _tempo_from_fragments(scores, ctx):
+            self.music(res, "musicxml", f"{ctx.label}xml-L{line}", ctx.where(s), _shift(ctx, s))
         for (s, e), tune in self._safe(ctx.where(0), find_abc, ctx.text) or []:
             if _overlaps(s, e, taken):
                 continue
@@ -443,6 +446,84 @@ class _Run:
             name = getattr(fn, "__name__", "handler")
             self.problems.append(Problem(where, f"{name} failed: {type(exc).__name__}: {exc}"))
             return None
+
+
+def _tempo_from_fragments(
+    scores: list[tuple[int, int, MusicResult]], ctx: _Text
+) -> list[tuple[int, int, MusicResult]]:
+    """A score with no tempo, followed in the same text by a fragment that only sets one
+    ("to set the tempo, add this <attributes> block"), gets that tempo: the text asks for it."""
+    out = list(scores)
+    for i, (s, line, res) in enumerate(out):
+        if res.verdict == "fragment" or res.tempo_bpm is not None or res.notes <= 0:
+            continue
+        later = [f for f in out[i + 1 :] if f[2].verdict == "fragment" and f[2].tempo_bpm]
+        if not later:
+            continue
+        fs, _fl, frag = later[0]
+        bpm = float(frag.tempo_bpm or 0)
+        midi = _with_tempo(res.midi, bpm)
+        if midi is None:
+            continue
+        from .formats.midi import midi_summary
+
+        seconds = midi_summary(midi)[2]
+        fix = Repair(
+            stage="musicxml",
+            kind="tempo-from-fragment",
+            reason=f"the score sets no tempo; the fragment after it sets {bpm:g} bpm: applied",
+            offset=fs - s,
+            after=f"{bpm:g} bpm",
+            where=ctx.where(fs),
+            confidence=0.8,
+        )
+        out[i] = (
+            s,
+            line,
+            replace(
+                res,
+                midi=midi,
+                tempo_bpm=bpm,
+                seconds=seconds,
+                repairs=(*res.repairs, fix),
+                musicxml=_xml_with_tempo(res.musicxml, bpm),
+                verdict="repaired" if res.verdict == "intact" else res.verdict,
+            ),
+        )
+    return out
+
+
+def _with_tempo(smf: bytes, bpm: float) -> bytes | None:
+    """``smf`` with its (default) tempo set to ``bpm`` at the start; None if it cannot be read."""
+    import mido
+
+    try:
+        mf = mido.MidiFile(file=io.BytesIO(smf))
+        tempo = mido.bpm2tempo(bpm)
+        for track in mf.tracks:
+            for i, msg in enumerate(track):
+                if msg.type == "set_tempo":
+                    track[i] = msg.copy(tempo=tempo)
+        if not any(m.type == "set_tempo" for t in mf.tracks for m in t):
+            mf.tracks[0].insert(0, mido.MetaMessage("set_tempo", tempo=tempo, time=0))
+        buf = io.BytesIO()
+        mf.save(file=buf)
+        return buf.getvalue()
+    except (OSError, EOFError, ValueError, KeyError, IndexError):
+        return None
+
+
+_FIRST_MEASURE = re.compile(r"<measure\b[^>]*>")
+
+
+def _xml_with_tempo(xml: str | None, bpm: float) -> str | None:
+    if xml is None:
+        return None
+    m = _FIRST_MEASURE.search(xml)
+    if m is None:
+        return xml
+    sound = f'<direction placement="above"><sound tempo="{bpm:g}"/></direction>'
+    return xml[: m.end()] + sound + xml[m.end() :]
 
 
 def _strict_base64(run: Run) -> bytes | None:
