@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 # character class keeps the scan at hundreds of MB/s; escapes are dealt with between tokens.
 _B64_TOKEN = re.compile(r"[A-Za-z0-9+/_-]+=*")
 # What may follow the last line of a wrapped blob.
-_RUN_END = set(" \t\r\n\"'`,;)]}<|")
+_RUN_END = set(" \t\r\n\"'`,;)]}<|\u00a0\u2028\u200b\u200c\u200d\u2060\ufeff")
 _ELLIPSIS = ("...", "\u2026")
 
 MIN_FIRST_TOKEN = 16  # a run starts with a token at least this long
@@ -100,7 +100,13 @@ _LONG_TOKEN = re.compile(rf"[A-Za-z0-9+/_-]{{{MIN_FIRST_TOKEN},}}")
 # starts, not at every letter of every word (half again as fast on prose)
 _LONG_AFTER = re.compile(rf"[^A-Za-z0-9+/_-][A-Za-z0-9+/_-]{{{MIN_FIRST_TOKEN},}}")
 _NARROW_LINE = re.compile(r"^[ \t>]*(?:<[a-z]{1,8}>)?([A-Za-z0-9+/_-]{4,15})[ \t]*\r?\n", re.M)
-_GAP = re.compile(r"[ \t]*(?:\r?\n|\\r\\n|\\n|\\r)[ \t>]*|[ \t]{1,2}")
+# Invisible characters that chat UIs and editors leave inside text: zero-width space, joiners,
+# a byte-order mark. Inside a run they are skipped like nothing at all.
+_INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"
+_GAP = re.compile(
+    rf"[ \t\u00a0{_INVISIBLE}]*(?:\r?\n|\r|\u2028|\\r\\n|\\n|\\r)[ \t>\u00a0{_INVISIBLE}]*"
+    rf"|[{_INVISIBLE}]+|[ \t\u00a0]{{1,2}}"
+)
 _INDENT = re.compile(r"[ \t>]*")
 _ALPHABET = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/_-")
 
@@ -168,7 +174,10 @@ def find_base64(text: str) -> list[Run]:
             if g is None or nxt is None:
                 break
             ns, ne, _ = nxt
-            if "\n" in g.group() or "\\" in g.group():  # a line break: wrapped lines
+            gap = g.group()
+            if not gap.strip(_INVISIBLE):
+                pass  # an invisible character inside the run
+            elif "\n" in gap or "\\" in gap or "\r" in gap or "\u2028" in gap:  # wrapped lines
                 if not _ends_run(text, ne) and text[ne - 1] != "=":
                     break  # the next line is prose that starts with a word
             else:
@@ -454,3 +463,25 @@ def drop_prefix(run: Run, k: int) -> Run:
         truncated=run.truncated,
         joins=run.joins,
     )
+
+
+# --- decimal byte arrays ---------------------------------------------------------------------
+
+# ``[77, 84, 104, 100, ...]``, ``new Uint8Array([...])``, ``{77,84,...}``: code that spells bytes
+# in decimal. Numbers in brackets are everywhere in code, so only arrays whose bytes begin with
+# a known signature are taken.
+_DEC_LIST = re.compile(r"[\[{(]\s*(?:\d{1,3}\s*,\s*){7,}\d{1,3}\s*,?\s*[\]})]")
+_DEC_MAGIC = (b"MThd", b"MTrk", b"RIFF", b"PK\x03\x04", b"\x1f\x8b")
+
+
+def find_decimal_bytes(text: str) -> list[Run]:
+    """Arrays of decimal byte values that hold a MIDI file (or a zip, gzip, RIFF)."""
+    runs: list[Run] = []
+    for m in _DEC_LIST.finditer(text):
+        values = [int(v) for v in re.findall(r"\d+", m.group())]
+        if max(values) > 255:
+            continue
+        data = bytes(values)
+        if data.startswith(_DEC_MAGIC):
+            runs.append(Run(m.start(), m.end(), "decimal", "", data=data))
+    return runs

@@ -39,7 +39,7 @@ class Span:
     end: int
     line: int
     col: int
-    encoding: str  # base64 | hex | bytes-literal | musicxml | abc | binary
+    encoding: str  # base64 | hex | bytes-literal | decimal | musicxml | abc | binary
     text: str = field(repr=False, default="")
     truncated: bool = False
     origin: str = ""  # the decoded text this span sits in ("" for the input itself)

@@ -23,6 +23,7 @@ from .locate import (
     drop_prefix,
     find_base64,
     find_bytes_literals,
+    find_decimal_bytes,
     find_hex,
     glued_prefix,
     join_runs,
@@ -41,7 +42,7 @@ BIN_MIN = 64  # smaller unknown payloads are reported, not written
 MAX_MEMBERS = 1000  # files read from one zip
 MAX_JOIN_GAP = 4000  # characters of prose between two blocks of one split blob
 _STARTS = (b"MThd", b"MTrk", b"PK\x03\x04", b"\x1f\x8b", b"<?xml", b"RIFF", b"\x89PNG")
-_ENC_LABEL = {"base64": "b64", "hex": "hex", "bytes-literal": "bytes"}
+_ENC_LABEL = {"base64": "b64", "hex": "hex", "bytes-literal": "bytes", "decimal": "dec"}
 BINARY_MAGIC = (b"MThd", b"MTrk", b"RIFF", b"PK\x03\x04", b"\x1f\x8b", b"\x89PNG")
 
 
@@ -170,7 +171,7 @@ class _Run:
             res = self._safe(ctx.where(s), repair_abc, tune)
             if res is not None:
                 self.music(res, "abc", f"{ctx.label}abc-L{line}", ctx.where(s), _shift(ctx, s))
-        runs = find_hex(ctx.text) + find_bytes_literals(ctx.text)
+        runs = find_hex(ctx.text) + find_bytes_literals(ctx.text) + find_decimal_bytes(ctx.text)
         runs += self._stitch(ctx.text, find_base64(ctx.text))
         last_end = 0
         for run in sorted(runs, key=lambda r: (r.start, -(r.end - r.start))):
