@@ -292,3 +292,48 @@ def test_seed_blob_gives_its_six_notes_at_the_tempo_its_text_asks_for(tmp_path: 
 
     score = converter.parse(str(Path(mid["path"]).with_suffix(".musicxml")))
     assert [n.pitch.midi for n in score.recurse().notes] == [60, 62, 64, 65, 66, 67]
+
+
+def test_blob_split_over_two_chat_messages_is_joined(tmp_path: Path) -> None:
+    midi = make_midi(list(range(50, 90)), tracks=2)
+    b64 = base64.b64encode(midi).decode()
+    cut = len(b64) // 2 + 1  # mid-frame
+    text = (
+        "ChatGPT said:\nThe file is long, here is part 1 of 2:\n\n```\n" + b64[:cut] + "\n```\n\n"
+        "You said:\ncontinue\n\n"
+        "ChatGPT said:\nHere is part 2 of 2:\n\n```\n" + b64[cut:] + "\n```\n"
+    )
+    src = tmp_path / "chat.md"
+    src.write_text(text)
+    out = tmp_path / "out"
+    res = runner.invoke(app, ["decode", str(src), "-o", str(out), "--json"])
+    assert res.exit_code == 0
+    (mid,) = _mids(out)
+    assert mid.read_bytes() == midi
+    assert any(
+        r["kind"] == "stitched" for b in json.loads(res.stdout)["blobs"] for r in b["repairs"]
+    )
+
+
+def test_musicxml_tags_quoted_in_a_tutorial_are_not_a_score(tmp_path: Path) -> None:
+    src = tmp_path / "tutorial.md"
+    src.write_text(
+        "# MusicXML basics\n\nA note is written with the `<note>` element. Inside it, `<pitch>` "
+        "holds `<step>C</step>` and `<octave>4</octave>`. The `<duration>` is in divisions.\n"
+    )
+    res = runner.invoke(app, ["decode", str(src), "-o", str(tmp_path / "out")])
+    assert res.exit_code == 1
+    assert not (tmp_path / "out").exists() or not _mids(tmp_path / "out")
+
+
+def test_html_page_with_entities_inside_the_blob(tmp_path: Path) -> None:
+    midi = make_midi([60, 62, 64, 65, 67, 69, 71, 72] * 3)
+    b64 = base64.b64encode(midi).decode()
+    assert "+" in b64 or "/" in b64
+    escaped = b64.replace("+", "&#43;").replace("/", "&#x2F;")
+    src = tmp_path / "page.html"
+    src.write_text(f"<html><body><p>Your file:</p><pre>{escaped}</pre></body></html>")
+    out = tmp_path / "out"
+    assert runner.invoke(app, ["decode", str(src), "-o", str(out)]).exit_code == 0
+    (mid,) = _mids(out)
+    assert mid.read_bytes() == midi

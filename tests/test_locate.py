@@ -185,3 +185,23 @@ def test_decimal_byte_arrays_holding_midi() -> None:
     # numbers in brackets that are not a file are left alone
     assert find_decimal_bytes("scores = [12, 15, 200, 3, 4, 5, 6, 7, 8, 9]") == []
     assert find_decimal_bytes("[77, 84, 104, 100, 0, 0, 0, 6, 1000]") == []
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        'midi = (\n    "{a}"\n    "{b}"\n)',  # Python's implicit concatenation
+        "const midi = '{a}' +\n  '{b}';",  # JavaScript
+        'x = "{a}" + "{b}"',
+    ],
+    ids=["python", "js", "one-line"],
+)
+def test_blob_split_into_string_literals_in_code(code: str) -> None:
+    text = code.replace("{a}", B64[:60]).replace("{b}", B64[60:])
+    assert [r.payload for r in find_base64(text)] == [B64]
+
+
+def test_compact_hex_inside_a_call_or_quotes() -> None:
+    for text in (f'data = bytes.fromhex("{MIDI.hex()}")', f">>> x.hex()\n'{MIDI.hex()}'\n"):
+        (run,) = find_hex(text)
+        assert run.data == MIDI

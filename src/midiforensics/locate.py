@@ -106,6 +106,8 @@ _INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"
 _GAP = re.compile(
     rf"[ \t\u00a0{_INVISIBLE}]*(?:\r?\n|\r|\u2028|\\r\\n|\\n|\\r)[ \t>\u00a0{_INVISIBLE}]*"
     rf"|[{_INVISIBLE}]+|[ \t\u00a0]{{1,2}}"
+    # a string literal continued in code: "..." + "...", or Python's implicit "..." "..."
+    r"""|(?P<q>["'])[ \t]*\+?[ \t]*(?:\r?\n[ \t]*)?\+?[ \t]*(?P=q)"""
 )
 _INDENT = re.compile(r"[ \t>]*")
 _ALPHABET = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/_-")
@@ -177,6 +179,8 @@ def find_base64(text: str) -> list[Run]:
             gap = g.group()
             if not gap.strip(_INVISIBLE):
                 pass  # an invisible character inside the run
+            elif g.group("q"):
+                pass  # one string literal continued in the next: the same blob
             elif "\n" in gap or "\\" in gap or "\r" in gap or "\u2028" in gap:  # wrapped lines
                 if not _ends_run(text, ne) and text[ne - 1] != "=":
                     break  # the next line is prose that starts with a word
@@ -310,6 +314,23 @@ def _scan_hex_items(body: str) -> str | None:
     return "".join(out) if out else None
 
 
+_COMPACT = re.compile(r"[0-9A-Fa-f]{16,}")
+
+
+def _compact_hex(text: str, pos: int) -> Run | None:
+    """A long even run of hex digits inside other text (``bytes.fromhex("4d54...")``, a quoted
+    ``.hex()`` result), standing alone between non-word characters."""
+    m = _COMPACT.match(text, pos)
+    if m is None or len(m.group()) % 2:
+        return None
+    s, e = m.span()
+    if (s and (text[s - 1].isalnum() or text[s - 1] == "_")) or (
+        e < len(text) and (text[e].isalnum() or text[e] == "_")
+    ):
+        return None
+    return Run(start=s, end=e, encoding="hex", payload=m.group(), data=bytes.fromhex(m.group()))
+
+
 def _line_at(text: str, pos: int) -> tuple[int, int]:
     end = text.find("\n", pos)
     return pos, len(text) if end == -1 else end
@@ -324,7 +345,12 @@ def find_hex(text: str) -> list[Run]:
             continue
         ls = text.rfind("\n", 0, m.start()) + 1
         if _hex_line_bytes(text[slice(*_line_at(text, ls))]) is None:
-            done = _line_at(text, ls)[1] + 1
+            compact = _compact_hex(text, m.start())
+            if compact is not None:
+                runs.append(compact)
+                done = compact.end
+            else:
+                done = _line_at(text, ls)[1] + 1
             continue
         # walk back over dump lines above that hold no digit (``ff fe fa ...``)
         while ls > done and ls > 0:

@@ -34,6 +34,7 @@ from .write import Writer
 if TYPE_CHECKING:
     from .b64 import Decoded
     from .batch import Window
+    from .exports import Message
 
 MAX_DEPTH = 4  # text inside a payload inside a payload ... at most this deep
 MAX_DECODED = 256 * 1024 * 1024  # bytes decoded from one input, all blobs together
@@ -151,6 +152,8 @@ class _Run:
         taken: list[tuple[int, int]] = []
         scores: list[tuple[int, int, MusicResult]] = []
         for s, e in self._safe(ctx.where(0), find_musicxml, ctx.text) or []:
+            if "`" in ctx.text[s:e]:
+                continue  # tags quoted inline in Markdown prose (a tutorial), not a score
             self.spans.append(self._span(ctx, s, e, "musicxml"))
             taken.append((s, e))
             if not self.repair:
@@ -341,6 +344,9 @@ class _Run:
             res = self._safe(chain, repair_midi, chunk, lost)
             if res is not None:
                 self.music(res, "midi", label, chain, at_byte)
+            elif b"MThd" not in chunk:  # a stray "MTrk" in other data, nothing after it
+                seg = self.segments[-1]
+                self.segments[-1] = replace(seg, kind="unknown", confidence=0.3)
             else:
                 self.problems.append(
                     Problem(chain, "MIDI chunks found, but no track with events: nothing to play")
@@ -449,6 +455,40 @@ class _Run:
             return None
 
 
+_HTML_PAGE = re.compile(r"<(?:!doctype html|html|body|pre|div|p)\b", re.IGNORECASE)
+
+
+def _message_groups(messages: list[Message]) -> list[list[Message]]:
+    """Messages in order, with a message that continues a blob cut off in an earlier one
+    ("part 1 of 2" ... "continue" ... "part 2") put in that message's group, to be searched
+    as one text. Messages without base64 in between (the user's "continue") stay apart."""
+    from .b64 import decode_base64
+
+    groups: list[list[Message]] = []
+    tail: int | None = None  # the group whose last base64 run wants more
+    for m in messages:
+        runs = find_base64(m.text)
+        if not runs:
+            groups.append([m])
+            continue
+        if tail is not None and not decode_base64(runs[0].payload).data.startswith(_STARTS):
+            groups[tail].append(m)
+        else:
+            groups.append([m])
+            tail = len(groups) - 1
+        if not _wanting(runs[-1]):
+            tail = None
+    return groups
+
+
+def _wanting(run: Run) -> bool:
+    from .b64 import decode_base64
+
+    if run.payload.endswith("="):
+        return False
+    return _wants_more(decode_base64(run.payload).data, len(run.payload))
+
+
 def _tempo_from_fragments(
     scores: list[tuple[int, int, MusicResult]], ctx: _Text
 ) -> list[tuple[int, int, MusicResult]]:
@@ -543,13 +583,16 @@ def _wants_more(data: bytes, n_chars: int) -> bool:
         return True
     pos = data.find(b"MThd")
     if pos != -1:
+        declared = int.from_bytes(data[pos + 10 : pos + 12], "big")
         pos += 14
+        tracks = 0
         while pos + 8 <= len(data):
             length = int.from_bytes(data[pos + 4 : pos + 8], "big")
             if pos + 8 + length > len(data):
                 return True
             pos += 8 + length
-        return pos > len(data)
+            tracks += 1
+        return pos > len(data) or tracks < declared
     head = data[:4096]
     for tag in (b"<score-partwise", b"<score-timewise"):
         if tag in head and b"</" + tag[1:] not in data:
@@ -611,10 +654,24 @@ def run(
     elif text is not None:
         messages = state._safe(name, split_export, text)
         if messages:
-            for m in messages:  # lines stay the export's own where the export tells them
-                line0 = m.line - 1 if m.line > 0 else 0
-                state.text(_Text(m.text, LineIndex(m.text), m.origin, f"{m.label}-", 0, line0))
+            for group in _message_groups(messages):
+                m = group[0]
+                body = "\n\n".join(g.text for g in group)
+                origin = (
+                    m.origin if len(group) == 1 else f"{m.origin} (+{len(group) - 1} continued)"
+                )
+                line0 = m.line - 1 if m.line > 0 else 0  # lines stay the export's own
+                state.text(_Text(body, LineIndex(body), origin, f"{m.label}-", 0, line0))
         else:
+            if _HTML_PAGE.search(text[:4096]) and "&" in text:
+                import html
+
+                text = html.unescape(text)  # one character per entity: lines stay where they were
+                state.problems.append(
+                    Problem(
+                        name, "HTML page: entities decoded before the search (columns may shift)"
+                    )
+                )
             state.text(_Text(text, LineIndex(text), "", "", 0))
     return _finish(state, name, len(data))
 
