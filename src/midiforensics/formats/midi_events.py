@@ -356,6 +356,21 @@ class _Choice:
     fix: Fix
 
 
+def held_after(held: Held, ev: Event) -> tuple[Held, int]:
+    """The notes sounding after ``ev``, and 1 when ``ev`` ends a note that is not sounding."""
+    after = set(held)
+    change = note_change(ev.body)
+    if change is None:
+        return frozenset(after), 0
+    if change[0] > 0:
+        after.add(change[1])
+    elif change[1] in after:
+        after.discard(change[1])
+    else:
+        return frozenset(after), 1
+    return frozenset(after), 0
+
+
 def _resync(
     buf: bytes, pos: int, stop: int, running: int | None, lost: Lost, fail: Fail, held: Held
 ) -> _Choice | None:
@@ -363,16 +378,9 @@ def _resync(
     choices: list[_Choice] = []
 
     def consider(ev: Event, nxt: int, fix: Fix, penalty: float) -> None:
-        after = set(held)
-        change = note_change(ev.body)
-        if change is not None:
-            if change[0] > 0:
-                after.add(change[1])
-            elif change[1] in after:
-                after.discard(change[1])
-            else:
-                penalty += 1
-        run = strict_run(buf, nxt, stop, next_running(ev, running), lost, frozenset(after))
+        after, odd = held_after(held, ev)
+        penalty += odd
+        run = strict_run(buf, nxt, stop, next_running(ev, running), lost, after)
         score = 1 + run - penalty
         choices.append(_Choice(score, ev, nxt, fix))
 
@@ -636,16 +644,9 @@ def _reframe(
                     body = bytes([status, *data])
                     options.append((Event(mark.pos, delta, body, q == ds), ds + 1, fix, 0.5))
         for ev, nxt, fix, penalty in options:
-            after = set(held)
-            change = note_change(ev.body)
-            if change is not None:
-                if change[0] > 0:
-                    after.add(change[1])
-                elif change[1] in after:
-                    after.discard(change[1])
-                else:
-                    penalty += 1
-            run = run_from(buf, nxt, stop, next_running(ev, mark.running), lost, frozenset(after))
+            after, odd = held_after(held, ev)
+            penalty += odd
+            run = run_from(buf, nxt, stop, next_running(ev, mark.running), lost, after)
             score = 1 + quality(run) - penalty
             # the best reading wins; of equals, the one that mends the most of what was read
             key = (score, score - base)
