@@ -288,6 +288,23 @@ def test_two_frame_shifts_close_together_in_a_short_midi_keep_the_notes(
     assert lcs(tune, _repaired_notes(got)) >= len(tune) - 3
 
 
+@pytest.mark.parametrize(
+    ("tune", "first", "back", "missed"),
+    [(MELODY * 2, (100, 0, "Q"), 16, 4), (RANDOM_TUNE, (120, 1, ""), 20, 0)],
+)
+def test_a_character_lost_near_the_end_of_a_short_midi_is_found_by_its_end_of_track(
+    tune: list[int], first: tuple[int, int, str], back: int, missed: int
+) -> None:
+    """Lost a few characters before the end, the shifted bytes read as a cut-short event and
+    no window sees a break; a frame that ends with End of Track shows one is missing."""
+    chars = b64(make_midi(tune))
+    broken = damaged(damaged(chars, len(chars) - back, drop=1), *first)
+    got = decode_base64(broken)
+    assert sum(r.kind == "frame-shift" for r in got.repairs) >= 2
+    assert got.data.endswith(b"\xff\x2f\x00")
+    assert lcs(tune, _repaired_notes(got)) >= len(tune) - missed
+
+
 @pytest.mark.parametrize(("at", "drop", "insert"), [(24, 0, "xy"), (26, 2, ""), (25, 0, "Q")])
 def test_header_damage_with_two_later_shifts_in_a_short_midi_keeps_the_notes(
     at: int, drop: int, insert: str

@@ -237,7 +237,7 @@ def _repair(chars: str, shifts_only: bool) -> Decoded:
 
 
 _HEAD_TRIES = 4  # header edits a short MIDI run is decoded with, to be judged whole
-_CHECKED = 24  # distinct best decodings of a short MIDI run offered to the MIDI repairer
+_CHECKED = 40  # distinct best decodings of a short MIDI run offered to the MIDI repairer
 
 
 def _decode_part(text: str, shifts_only: bool) -> tuple[_HeadEdit | None, _Result]:
@@ -682,10 +682,11 @@ def _decodings(text: str, shifts_only: bool, noise: tuple[int, int]) -> list[tup
         return [(0.0, got)]
     head = [noise] if noise[1] > noise[0] else []
     out = [(_global_fit(got, head) + _GLOBAL_MARGIN, got)]
-    if not got.fixes:
-        return out
-    queue: list[tuple[tuple[int, ...], list[int]]] = [((), first.ranks)]
     seen = {tuple((f.s, f.t) for f in got.fixes)}
+    if not got.fixes:
+        queue: list[tuple[tuple[int, ...], list[int]]] = []
+    else:
+        queue = [((), first.ranks)]
     tried = 1
     while queue and tried < _GLOBAL_RUNS:
         nxt: list[tuple[tuple[int, ...], list[int]]] = []
@@ -705,7 +706,143 @@ def _decodings(text: str, shifts_only: bool, noise: tuple[int, int]) -> list[tup
                         out.append((_global_fit(alt, head), alt))
                     tried += 1
         queue = nxt
+    for r, (_, alt) in enumerate(list(out)):
+        for cand in _respliced(text, alt, end=r == 0):
+            key = tuple((f.s, f.t) for f in cand.fixes)
+            if key not in seen:
+                seen.add(key)
+                out.append((_global_fit(cand, head), cand))
     return out
+
+
+_EOT = b"\xff\x2f\x00"
+_SPLIT_BACK = 384  # characters before a run's first fix in which its break may sit
+_MOVE_REACH = 8  # characters a fix is moved by at most
+_MOVE_MARGIN = 4.0  # bits a moved fix must read better by than where it is
+
+
+def _respliced(text: str, got: _Result, end: bool) -> list[_Result]:
+    """Other decodings of a short MIDI run with the search's frame shifts placed anew.
+
+    A window search places a fix where the bytes after it read well, which can be some
+    characters from the damage: the events in between then decode in the wrong frame. Each
+    shift is moved to the cut that reads best over the stretch between its neighbours
+    alone (``_best_cut``). A run whose end is out of frame (no End of Track) though another
+    frame would end it with one, lost characters late in the run that no window showed: a
+    shift is added after the last fix, where the stretch reads best. Only the search's own
+    decoding is varied so: an added shift just past another decoding's wrong fix reads well
+    whole, and many such variants would crowd out the decodings the repairer is offered. Both are offered to
+    the whole-run judge, not chosen here.
+    """
+    cuts = [(f.s, f.t) for f in got.fixes]
+    out: list[_Result] = []
+    model = _learned(got.data)
+    moved = list(cuts)
+    for i, (c, t) in enumerate(cuts):
+        d = t - c
+        if d % 4 == 0:
+            continue
+        lo = moved[i - 1][1] if i else max(_SURE_CHARS, c - _SPLIT_BACK) // 4 * 4
+        hi = cuts[i + 1][0] if i + 1 < len(cuts) else len(text)
+        if lo > c:
+            continue
+        best = _best_cut(model, text, lo, hi, d, c, _MOVE_REACH)
+        moved[i] = (best, best + d)
+    if moved != cuts:
+        out.append(_resplice(text, moved))
+    for base in ((cuts, moved) if moved != cuts else (cuts,)) if end else ():
+        added = _end_shift(model, text, base)
+        if added is not None:
+            out.append(_resplice(text, [*base, added]))
+    return out
+
+
+def _end_shift(model: MidiModel, text: str, cuts: list[tuple[int, int]]) -> tuple[int, int] | None:
+    """A shift after the last cut that puts the run's End of Track in frame, or None."""
+    n = len(text)
+    lo = cuts[-1][1] if cuts else _SURE_CHARS
+    if _partial(text[lo:]).endswith(_EOT):
+        return None
+    for d in (1, 2, 3):
+        if n - lo - d < 8 or not _partial(text[lo + d :]).endswith(_EOT):
+            continue
+        c = _best_cut(model, text, lo, n, d, -1)
+        return (c, c + d)
+    return None
+
+
+def _best_cut(
+    model: MidiModel, text: str, lo: int, hi: int, d: int, now: int, reach: int = 1 << 30
+) -> int:
+    """Where in characters [lo, hi) a shift of ``d`` characters reads best: the old frame
+    (from ``lo``) before it and the new one after it, judged on that stretch only; the
+    bytes the shift turns to noise score nothing. ``now`` (the current cut) stays unless beaten by
+    ``_MOVE_MARGIN``, and the cut moves at most ``reach`` characters from it."""
+    old_chars = text[lo : lo + (hi - lo) // 4 * 4]
+    t0 = lo + d
+    new_chars = text[t0 : t0 + max(0, hi - t0) // 4 * 4]
+    old = model.scores(_a2b(old_chars))
+    new = model.scores(_a2b(new_chars))
+    m = min(len(old), len(new)) // 3
+    suffix = [0.0] * (m + 1)
+    acc = sum(new[3 * m :])
+    for q in range(m, -1, -1):
+        if q < m:
+            acc += sum(new[3 * q : 3 * q + 3])
+        suffix[q] = acc
+    best_q = (now - lo) // 4 if now >= lo else 0
+    best = stay = float("-inf")
+    pre = 0.0
+    for q in range(m + 1):
+        if q:
+            pre += sum(old[3 * q - 3 : 3 * q])
+        if now >= lo and abs(lo + 4 * q - now) > reach:
+            continue
+        score = pre + suffix[q]
+        if score > best:
+            best, best_q = score, q
+        if now >= lo and q == (now - lo) // 4:
+            stay = score
+    if now >= lo and best < stay + _MOVE_MARGIN:
+        return now
+    return lo + 4 * best_q
+
+
+def _learned(data: bytes) -> MidiModel:
+    """A MIDI model that has read ``data`` (a whole decoding), stepping over what fails."""
+    model = MidiModel()
+    pos = 0
+    while pos < len(data):
+        k, _ = model.scan(data, pos, True)
+        if k is None:
+            break
+        model.commit(data, k)
+        pos = model.resync(data, k + 1)
+    model.stats.flush(data, len(data))
+    model.state = MidiState(TRACK, model.state.status)
+    return model
+
+
+def _resplice(text: str, cuts: list[tuple[int, int]]) -> _Result:
+    """The decoding with the frame broken at ``cuts`` ((old frame's end, new frame's start))."""
+    n = len(text)
+    out = bytearray()
+    lost: list[tuple[int, int]] = []
+    fixes: list[_Fix] = []
+    ps = 0
+    for c, t in cuts:
+        out += _a2b(text[ps : ps + (c - ps) // 4 * 4])
+        noise = _partial(text[c:t])
+        lost.append((len(out), len(out) + len(noise)))
+        kind = "garbled" if (t - c) % 4 == 0 else "frame-shift"
+        fixes.append(_Fix(kind, c, t, len(out), len(noise), 0.6))
+        out += noise
+        ps = t
+    out += _a2b(text[ps : ps + (n - ps) // 4 * 4])
+    leftover = (n - ps) % 4
+    if leftover:
+        out += _partial(text[n - leftover :])
+    return _Result(bytes(out), _merge(lost), fixes, leftover, "midi")
 
 
 _GLOBAL_ODD = -1.0  # odd events (not notes, not meta) in a whole decoding: noise parsing
