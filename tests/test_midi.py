@@ -11,6 +11,8 @@ import pytest
 
 from midiforensics.formats.midi import find_midi, midi_summary, repair_midi
 
+from .conftest import midi_pitches
+
 FIXTURES = Path(__file__).parent / "fixtures" / "midi"
 
 
@@ -26,18 +28,6 @@ def load_hex(path: Path) -> tuple[bytes, dict[str, str]]:
             continue
         data += bytes.fromhex(line.split("#", 1)[0])
     return bytes(data), expect
-
-
-def pitches(smf: bytes) -> list[int]:
-    mf = mido.MidiFile(file=io.BytesIO(smf))
-    out = []
-    for track in mf.tracks:
-        tick = 0
-        for msg in track:
-            tick += msg.time
-            if msg.type == "note_on" and msg.velocity > 0:
-                out.append((tick, msg.note))
-    return [p for _, p in sorted(out)]
 
 
 FIXTURE_FILES = sorted(FIXTURES.glob("*.hex"))
@@ -57,7 +47,7 @@ def test_fixture(path: Path) -> None:
     assert result is not None
     mido.MidiFile(file=io.BytesIO(result.midi))  # plain mido reads every output
     assert result.verdict == expect["verdict"]
-    assert pitches(result.midi) == [int(p) for p in expect["notes"].split(",")]
+    assert midi_pitches(result.midi) == [int(p) for p in expect["notes"].split(",")]
     assert result.notes == len(expect["notes"].split(","))
     kinds = {r.kind for r in result.repairs}
     for kind in expect.get("repairs", "").split(","):
@@ -103,12 +93,12 @@ def test_damaged_tags_of_a_second_track_and_of_both_chunks() -> None:
     assert find_midi(damaged) == [(0, len(damaged))]
     result = repair_midi(damaged)
     assert result is not None and result.tracks == 2
-    assert pitches(result.midi) == pitches(repair_midi(data).midi)  # type: ignore[union-attr]
+    assert midi_pitches(result.midi) == midi_pitches(repair_midi(data).midi)  # type: ignore[union-attr]
     both = b"MTbd" + data[4:14] + b"MTrr" + data[18:]
     result = repair_midi(both)
     assert result is not None
     assert [r.kind for r in result.repairs].count("chunk-tag") == 2
-    assert pitches(result.midi) == [60, 67, 62, 64]
+    assert midi_pitches(result.midi) == [60, 67, 62, 64]
 
 
 def test_a_tag_near_mtrk_in_noise_is_not_a_track() -> None:
@@ -176,7 +166,7 @@ def test_lost_bytes_are_not_read_as_notes() -> None:
     noisy = data[:at] + bytes.fromhex("93 7f 11") + data[at + 4 :]
     result = repair_midi(noisy, lost=[(at, at + 3)])
     assert result is not None
-    assert pitches(result.midi) == [60, 64]
+    assert midi_pitches(result.midi) == [60, 64]
     assert result.verdict == "salvaged"
     assert result.notes == 2
 
@@ -209,7 +199,7 @@ def test_two_pieces_in_one_blob_both_repair() -> None:
     b, _ = load_hex(FIXTURES / "undefined_status.hex")
     blob = a + b"\x00" * 300 + b
     results = [repair_midi(blob[x:y]) for x, y in find_midi(blob)]
-    assert [pitches(r.midi) for r in results if r] == [[60, 62, 64], [60, 62, 64]]
+    assert [midi_pitches(r.midi) for r in results if r] == [[60, 62, 64], [60, 62, 64]]
 
 
 def test_summary() -> None:

@@ -289,16 +289,10 @@ def run_from(
         if ev.is_eot:
             # notes still sounding at the End of Track count against the reading too
             return Run(n, True, pos, orphans + max(0, len(sounding) - offs), pairs)
-        change = note_change(ev.body)
-        if change is not None:
-            if change[0] > 0:
-                sounding.add(change[1])
-            elif change[1] in sounding:
-                sounding.discard(change[1])
-                pairs += 1
-            else:
-                orphans += 1
-                offs += 1
+        ended = _track_note(sounding, ev)
+        pairs += ended > 0
+        orphans += ended < 0
+        offs += ended < 0
         running = next_running(ev, running)
     return Run(n, False, pos, orphans, pairs)
 
@@ -354,6 +348,21 @@ class _Choice:
     event: Event
     next_pos: int
     fix: Fix
+
+
+def _track_note(sounding: set[tuple[int, int]], ev: Event) -> int:
+    """Update ``sounding`` for ``ev``: 1 when it ends a sounding note, -1 when it ends a note
+    that is not sounding, 0 otherwise."""
+    change = note_change(ev.body)
+    if change is None:
+        return 0
+    if change[0] > 0:
+        sounding.add(change[1])
+        return 0
+    if change[1] in sounding:
+        sounding.discard(change[1])
+        return 1
+    return -1
 
 
 def held_after(held: Held, ev: Event) -> tuple[Held, int]:
@@ -668,13 +677,7 @@ def _closed(buf: bytes, pos: int, stop: int, running: int | None, lost: Lost, he
         if isinstance(r, Fail):
             break
         ev, pos = r
-        change = note_change(ev.body)
-        if change is not None:
-            if change[0] > 0:
-                sounding.add(change[1])
-            elif change[1] in sounding:
-                sounding.discard(change[1])
-                closed += 1
+        closed += _track_note(sounding, ev) > 0
         running = next_running(ev, running)
     return closed
 
