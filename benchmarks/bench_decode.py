@@ -13,7 +13,7 @@ import binascii
 import random
 import time
 
-from midiforensics.b64 import decode_base64
+from midiforensics.decoding.b64 import decode_base64
 
 ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 

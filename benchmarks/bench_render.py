@@ -15,7 +15,7 @@ from pathlib import Path
 
 import mido
 
-from midiforensics.wav import render_wav
+from midiforensics.listen.wav import render_wav
 
 
 def make_piece(path: Path, seconds: int, bpm: int = 120) -> Path:

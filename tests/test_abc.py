@@ -11,8 +11,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from midiforensics.formats import abc
-from midiforensics.formats.abc import find_abc, repair_abc
+from midiforensics.formats.abc import tune as abc
+from midiforensics.formats.abc.tune import find_abc, repair_abc
 
 from .conftest import CORPUS as _CORPUS
 from .conftest import lcs_f1, midi_pitches, needs_corpus

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from midiforensics.b64 import decode_base64
-from midiforensics.plausible import MidiModel, TextModel, plausible_whole, sniff
+from midiforensics.decoding.b64 import decode_base64
+from midiforensics.decoding.plausible import MidiModel, TextModel, plausible_whole, sniff
 
 from .conftest import CORPUS, lcs, make_midi, needs_corpus
 
@@ -218,7 +218,7 @@ def test_a_dropped_character_just_after_the_header_costs_at_most_one_note() -> N
 
 def _repaired_notes(got) -> list[int]:
     """Pitches the MIDI repairer gets from the decoded bytes, given what decoding lost."""
-    from midiforensics.formats.midi import repair_midi
+    from midiforensics.formats.midi.carve import repair_midi
 
     res = repair_midi(got.data, got.lost)
     assert res is not None

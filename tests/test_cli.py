@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from midiforensics import __version__
-from midiforensics.cli import app
+from midiforensics.cli.app import app
 
 from .conftest import SAMPLES, make_midi, midi_notes
 

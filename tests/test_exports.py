@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from midiforensics.exports import Message, iter_export, split_export
+from midiforensics.inputs.exports import Message, iter_export, split_export
 from midiforensics.pipeline import run
 
 from .conftest import midi_notes

@@ -9,7 +9,7 @@ from pathlib import Path
 import mido
 import pytest
 
-from midiforensics.formats.midi import find_midi, midi_summary, repair_midi
+from midiforensics.formats.midi.carve import find_midi, midi_summary, repair_midi
 
 from .conftest import midi_pitches
 

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from midiforensics.formats.musicxml import find_musicxml, repair_musicxml
-from midiforensics.formats.musicxml_repair import parse_step
+from midiforensics.formats.musicxml.repair import parse_step
+from midiforensics.formats.musicxml.score import find_musicxml, repair_musicxml
 from midiforensics.formats.xmlsafe import edit_distance, parse
 
 from .conftest import midi_pitches

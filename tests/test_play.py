@@ -14,10 +14,10 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from midiforensics.cli_play import play_paths, register
-from midiforensics.play import PlayError, bundled_soundfont, find_soundfont, get_backend
-from midiforensics.play.null import NullBackend
-from midiforensics.wav import render_wav
+from midiforensics.cli.listen import play_paths, register
+from midiforensics.listen.play import PlayError, bundled_soundfont, find_soundfont, get_backend
+from midiforensics.listen.play.null import NullBackend
+from midiforensics.listen.wav import render_wav
 
 SCALE = [60, 62, 64, 65, 67, 69, 71, 72]
 
@@ -86,8 +86,8 @@ def test_unknown_backend_names_the_choices() -> None:
 
 def test_choosing_a_backend_does_not_import_pygame() -> None:
     code = (
-        "import sys; from midiforensics.play import get_backend; get_backend('null');"
-        "import midiforensics.cli_play; print('pygame' in sys.modules, 'music21' in sys.modules)"
+        "import sys; from midiforensics.listen.play import get_backend; get_backend('null');"
+        "import midiforensics.cli.listen; print('pygame' in sys.modules, 'music21' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]
@@ -95,7 +95,7 @@ def test_choosing_a_backend_does_not_import_pygame() -> None:
 
 def test_bundled_soundfont_found_without_importing_pretty_midi() -> None:
     code = (
-        "import sys; from midiforensics.play import bundled_soundfont;"
+        "import sys; from midiforensics.listen.play import bundled_soundfont;"
         "p = bundled_soundfont(); print(p.name, p.stat().st_size > 1_000_000, 'pretty_midi' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -251,7 +251,7 @@ def test_play_real_mf_process_exits_0(tmp_path: Path) -> None:
     )
     env.pop("MF_PLAYER", None)
     code = (
-        "import sys, typer; from midiforensics.cli_play import register;"
+        "import sys, typer; from midiforensics.cli.listen import register;"
         "app = typer.Typer(); register(app); app.command('noop')(lambda: None); app()"
     )
     proc = subprocess.run(

@@ -13,9 +13,9 @@ import typer
 from rich.console import Console
 from typer.testing import CliRunner
 
-from midiforensics.cli_play import notes_renderable, register
-from midiforensics.models import Repair
-from midiforensics.show import PianoRoll, describe, pitch_name, repairs_from_report
+from midiforensics.cli.listen import notes_renderable, register
+from midiforensics.listen.show import PianoRoll, describe, pitch_name, repairs_from_report
+from midiforensics.report.models import Repair
 
 TPB = 480
 
@@ -102,7 +102,7 @@ def test_notes_view_lists_tempo_meter_instruments_and_bars(tmp_path: Path) -> No
 
 
 def test_piano_roll_fits_narrow_consoles(tmp_path: Path) -> None:
-    from midiforensics.show import describe
+    from midiforensics.listen.show import describe
 
     summary = describe(waltz(tmp_path / "waltz.mid"))
     for width in (30, 50, 80):
@@ -143,7 +143,7 @@ def test_no_report_means_no_repairs(tmp_path: Path) -> None:
 
 
 def test_repairs_table_is_capped() -> None:
-    from midiforensics.show import repairs_table
+    from midiforensics.listen.show import repairs_table
 
     repairs = [
         Repair(stage="s", kind="k", reason=f"r{i}", before=f"b{i}", after="a", where=f"L{i}")
@@ -154,7 +154,7 @@ def test_repairs_table_is_capped() -> None:
 
 
 def test_repeated_repairs_are_counted_once() -> None:
-    from midiforensics.show import repairs_table
+    from midiforensics.listen.show import repairs_table
 
     same = Repair(
         stage="xml", kind="element-name", reason="not MusicXML", before="<p>", after="<pitch>"

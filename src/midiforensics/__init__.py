@@ -9,7 +9,7 @@ The API is :func:`decode`, the same the ``mf`` command uses::
 
 from __future__ import annotations
 
-from .models import Artifact, Blob, Problem, Repair, Report, Segment, Span
+from .report.models import Artifact, Blob, Problem, Repair, Report, Segment, Span
 
 __version__ = "0.1.0"
 

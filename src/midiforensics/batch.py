@@ -345,7 +345,7 @@ def process_one(
             report = pipeline.run_windows(data, out_dir=out_dir, name=name, repair=write, size=size)
         doc = None
         if json_mode:
-            from .render.json import to_dict
+            from .report.json import to_dict
 
             doc = to_dict(report)
         return BatchItem(
@@ -402,7 +402,7 @@ def run_batch(
         )
 
         if console is None:
-            from .render.rich import make_console
+            from .report.rich import make_console
 
             console = make_console(file=sys.stderr)
         progress = Progress(

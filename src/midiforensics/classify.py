@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .formats.midi import find_midi
+from .formats.midi.carve import find_midi
 
 # Signatures of binary formats we recognise but do not turn into music.
 SIGNATURES: tuple[tuple[bytes, str], ...] = (

@@ -28,13 +28,13 @@ from .locate import (
     glued_prefix,
     join_runs,
 )
-from .models import Artifact, Blob, Problem, Repair, Report, Segment, Span
+from .report.models import Artifact, Blob, Problem, Repair, Report, Segment, Span
 from .write import Writer
 
 if TYPE_CHECKING:
-    from .b64 import Decoded
     from .batch import Window
-    from .exports import Message
+    from .decoding.b64 import Decoded
+    from .inputs.exports import Message
 
 MAX_DEPTH = 4  # text inside a payload inside a payload ... at most this deep
 MAX_DECODED = 256 * 1024 * 1024  # bytes decoded from one input, all blobs together
@@ -84,7 +84,7 @@ class _Run:
 
     def _decode(self, payload: str) -> Decoded:
         """decode_base64, once per payload (stitching asks about the same runs again)."""
-        from .b64 import decode_base64
+        from .decoding.b64 import decode_base64
 
         got = self._decoded_runs.get(payload)
         if got is None:
@@ -146,8 +146,8 @@ class _Run:
     # --- text --------------------------------------------------------------------------
 
     def text(self, ctx: _Text) -> None:
-        from .formats.abc import find_abc, repair_abc
-        from .formats.musicxml import find_musicxml, repair_musicxml
+        from .formats.abc.tune import find_abc, repair_abc
+        from .formats.musicxml.score import find_musicxml, repair_musicxml
 
         taken: list[tuple[int, int]] = []
         scores: list[tuple[int, int, MusicResult]] = []
@@ -339,7 +339,7 @@ class _Run:
             return  # scan: find and classify only
 
         if kind == "midi":
-            from .formats.midi import repair_midi
+            from .formats.midi.carve import repair_midi
 
             res = self._safe(chain, repair_midi, chunk, lost)
             if res is not None:
@@ -462,7 +462,7 @@ def _message_groups(messages: list[Message]) -> list[list[Message]]:
     """Messages in order, with a message that continues a blob cut off in an earlier one
     ("part 1 of 2" ... "continue" ... "part 2") put in that message's group, to be searched
     as one text. Messages without base64 in between (the user's "continue") stay apart."""
-    from .b64 import decode_base64
+    from .decoding.b64 import decode_base64
 
     groups: list[list[Message]] = []
     tail: int | None = None  # the group whose last base64 run wants more
@@ -482,7 +482,7 @@ def _message_groups(messages: list[Message]) -> list[list[Message]]:
 
 
 def _wanting(run: Run) -> bool:
-    from .b64 import decode_base64
+    from .decoding.b64 import decode_base64
 
     if run.payload.endswith("="):
         return False
@@ -506,7 +506,7 @@ def _tempo_from_fragments(
         midi = _with_tempo(res.midi, bpm)
         if midi is None:
             continue
-        from .formats.midi import midi_summary
+        from .formats.midi.carve import midi_summary
 
         seconds = midi_summary(midi)[2]
         fix = Repair(
@@ -638,7 +638,7 @@ def run(
     A chat export (ChatGPT ``conversations.json``, JSON Lines, Markdown or HTML chats) is
     searched message by message, so every find says which conversation and message it is in.
     """
-    from .exports import split_export
+    from .inputs.exports import split_export
 
     state = _Run(out_dir, repair)
     text, binary, notes = read_input(data)
@@ -704,7 +704,7 @@ def _finish(state: _Run, name: str, size: int) -> Report:
     )
     report = replace(report, verdict=verdict(report) if state.repair else scan_verdict(report))
     if state.writer is not None and (report.artifacts or report.spans):
-        from .render.json import to_json
+        from .report.json import to_json
 
         state.writer.write("report.json", to_json(report).encode("utf-8"))
     return report

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..models import Repair
+from ..report.models import Repair
 
 Extent = tuple[int, int]
 

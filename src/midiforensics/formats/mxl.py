@@ -15,9 +15,9 @@ import zlib
 from dataclasses import replace
 from io import BytesIO
 
-from ..models import Repair
+from ..report.models import Repair
 from .base import MusicResult
-from .musicxml import repair_musicxml
+from .musicxml.score import repair_musicxml
 from .xmlsafe import parse
 
 MAX_MEMBER = 50_000_000  # bytes of uncompressed member

@@ -10,9 +10,9 @@ from __future__ import annotations
 import bisect
 import re
 
-from ..models import Repair
-from .musicxml_vocab import ROOTS, VOCAB
-from .xmlsafe import edit_distance
+from ...report.models import Repair
+from ..xmlsafe import edit_distance
+from .vocab import ROOTS, VOCAB
 
 _TAG_RE = re.compile(r"(<|&lt;|&amp;lt;|\\u003[cC])([/?!]?)([A-Za-z][A-Za-z0-9_.:-]{0,60})")
 _BREAK_TAGS = frozenset({"code", "pre", "html", "body", "div", "br", "script", "style"})

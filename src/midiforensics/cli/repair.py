@@ -7,9 +7,9 @@ import tempfile
 from dataclasses import replace
 from pathlib import Path
 
-from .formats.midi import find_midi, repair_midi
-from .models import Artifact, Blob, Problem, Report, Segment, Span
-from .pipeline import verdict
+from ..formats.midi.carve import find_midi, repair_midi
+from ..pipeline import verdict
+from ..report.models import Artifact, Blob, Problem, Report, Segment, Span
 
 
 def _write_new(path: Path, data: bytes) -> None:

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from . import __version__
+from .. import __version__
 
 app = typer.Typer(
     name="mf",
@@ -49,7 +49,7 @@ def _read(arg: str) -> tuple[str, bytes]:
 
 def _default_out(name: str) -> Path:
     stem = Path(name).stem if name != "stdin" else "stdin"
-    from .write import safe_name
+    from ..write import safe_name
 
     return Path.cwd() / f"{safe_name(stem)}-recovered"
 
@@ -121,8 +121,8 @@ def decode(
     """
     code, midis = _process(inputs, out, as_json, write=True, notes=notes, jobs=jobs)
     if play and midis:
-        from .cli_play import play_paths
-        from .render.rich import make_console
+        from ..report.rich import make_console
+        from .listen import play_paths
 
         played = play_paths(midis, backend, soundfont, make_console(file=sys.stderr))
         code = code if played == 0 else played
@@ -169,9 +169,9 @@ def repair(
     if out.exists():
         _err(f"{out} exists; choose a new name (mf never overwrites a file)")
         raise typer.Exit(EXIT_USAGE)
-    from .midirepair import repair_file
-    from .render.json import to_json
-    from .render.rich import RichRenderer, make_console
+    from ..report.json import to_json
+    from ..report.rich import RichRenderer, make_console
+    from .repair import repair_file
 
     try:
         report = repair_file(name, data, out)
@@ -197,7 +197,7 @@ def _process(
     One file gets the full report; several (or a folder, or a glob) run as a batch with a
     progress bar and a summary table, one output folder per input.
     """
-    from .batch import expand_inputs
+    from ..batch import expand_inputs
 
     if inputs.count("-") > 1:
         _err("standard input can be read only once")
@@ -219,10 +219,10 @@ def _process(
 def _process_one(
     path: Path, out: Path | None, as_json: bool, write: bool, notes: bool
 ) -> tuple[int, list[Path]]:
-    from .batch import read_text_bounded
-    from .pipeline import run, run_windows
-    from .render.json import to_json
-    from .render.rich import RichRenderer, make_console
+    from ..batch import read_text_bounded
+    from ..pipeline import run, run_windows
+    from ..report.json import to_json
+    from ..report.rich import RichRenderer, make_console
 
     name = "stdin" if str(path) == "-" else str(path)
     out_dir: str | None = None
@@ -253,7 +253,7 @@ def _process_one(
     RichRenderer().render(report, console)
     midis = [Path(a.path) for a in report.artifacts if a.kind == "midi" and a.path]
     if notes:
-        from .cli_play import notes_renderable
+        from .listen import notes_renderable
 
         for a in report.artifacts:
             if a.kind == "midi" and a.path and a.notes:
@@ -267,8 +267,8 @@ def _process_many(
 ) -> tuple[int, list[Path]]:
     import json
 
-    from .batch import run_batch, summary_table
-    from .render.rich import make_console
+    from ..batch import run_batch, summary_table
+    from ..report.rich import make_console
 
     console = make_console(file=sys.stderr if as_json else None)
     items = run_batch(files, out, jobs, make_console(file=sys.stderr), as_json, write)
@@ -284,7 +284,7 @@ def _process_many(
 
 
 def _register_extras() -> None:
-    from .cli_play import register
+    from .listen import register
 
     register(app)
 

@@ -3,7 +3,7 @@
 The chunk walker here is our own and tolerant; mido stays the judge of what we write. A file
 that mido reads and in which our walker finds nothing wrong passes through byte-identical
 (verdict ``intact``). Anything else is rebuilt from the events we could read, and every change
-is a :class:`~midiforensics.models.Repair` whose ``offset`` is a byte offset into the data given.
+is a :class:`~midiforensics.report.models.Repair` whose ``offset`` is a byte offset into the data given.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from ..models import Repair
-from .base import Extent, MusicResult
-from .midi_events import (
+from ...report.models import Repair
+from ..base import Extent, MusicResult
+from .events import (
     NO_LOSS,
     Fix,
     Lost,

@@ -12,10 +12,10 @@ from collections import Counter
 from collections.abc import Callable
 from fractions import Fraction
 
-from ..models import Repair
-from .musicxml_find import root_like
-from .musicxml_vocab import CHILDREN, LEAVES, NOTE_TYPES, REQUIRED, VOCAB
-from .xmlsafe import Node, edit_distance, is_xml_name, serialize
+from ...report.models import Repair
+from ..xmlsafe import Node, edit_distance, is_xml_name, serialize
+from .find import root_like
+from .vocab import CHILDREN, LEAVES, NOTE_TYPES, REQUIRED, VOCAB
 
 _VALID_BEAT_TYPES = (1, 2, 4, 8, 16, 32, 64, 128)
 

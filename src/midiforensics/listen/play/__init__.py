@@ -24,8 +24,8 @@ __all__ = [
 
 #: backend name -> "module:Class", imported on demand
 BACKENDS: dict[str, str] = {
-    "pygame": "midiforensics.play.pygame:PygameBackend",
-    "null": "midiforensics.play.null:NullBackend",
+    "pygame": "midiforensics.listen.play.pygame:PygameBackend",
+    "null": "midiforensics.listen.play.null:NullBackend",
 }
 DEFAULT_BACKEND = "pygame"
 

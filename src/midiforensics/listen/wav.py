@@ -91,7 +91,7 @@ def _run_child(midi: Path, raw: Path, rate: int, font: Path, seconds: float) -> 
         SDL_SOUNDFONTS=str(font),
         PYGAME_HIDE_SUPPORT_PROMPT="1",
     )
-    cmd = [sys.executable, "-m", "midiforensics.wav", str(midi), str(rate), f"{seconds:.6f}"]
+    cmd = [sys.executable, "-m", "midiforensics.listen.wav", str(midi), str(rate), f"{seconds:.6f}"]
     try:
         proc = subprocess.run(
             cmd, env=env, capture_output=True, text=True, timeout=120 + 2 * seconds

@@ -6,7 +6,7 @@ import json
 from dataclasses import asdict
 from typing import Any
 
-from ..models import SCHEMA_VERSION, Artifact, Blob, Repair, Report, Segment, Span
+from .models import SCHEMA_VERSION, Artifact, Blob, Repair, Report, Segment, Span
 
 
 def _repair(r: Repair) -> dict[str, Any]:

@@ -9,7 +9,7 @@ repairs. Only when that fails is the run repaired:
 - the 4-character frame, lost where characters were dropped or inserted, is restored.
 
 Frame repair walks the run in its current frame and lets a payload model
-(:mod:`midiforensics.plausible`) say where the bytes stop being plausible. Around that point
+(:mod:`midiforensics.decoding.plausible`) say where the bytes stop being plausible. Around that point
 it tries every way to continue: each later character as the start of a new frame (the shift
 one to three characters dropped or inserted give) and the old frame past a garbled quad; it
 decodes a window on from each and keeps the candidate whose old part plus new part scores
@@ -33,7 +33,7 @@ import re
 from bisect import bisect_right
 from dataclasses import dataclass
 
-from .models import Repair
+from ..report.models import Repair
 from .plausible import (
     TRACK,
     MidiModel,
@@ -286,7 +286,7 @@ def _decode_part(text: str, shifts_only: bool) -> tuple[_HeadEdit | None, _Resul
 
 def _keeps_music(got: _Result, head: list[tuple[int, int]]) -> bool:
     """Whether the MIDI repairer reads notes from a decoding, given what it marks lost."""
-    from .formats.midi import repair_midi
+    from ..formats.midi.carve import repair_midi
 
     res = repair_midi(got.data, _merge(head + got.lost))
     return res is not None and res.notes > 0

@@ -11,9 +11,10 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from .base import MusicResult
-from .musicxml_find import find_musicxml, unescape
-from .musicxml_repair import (
+from ..base import MusicResult
+from ..xmlsafe import Node, Parsed, parse, serialize
+from .find import find_musicxml, unescape
+from .repair import (
     Log,
     as_score,
     drop_cut,
@@ -25,7 +26,6 @@ from .musicxml_repair import (
     fix_tempo,
     parse_step,
 )
-from .xmlsafe import Node, Parsed, parse, serialize
 
 __all__ = ["find_musicxml", "repair_musicxml", "written_pitches"]
 
@@ -183,7 +183,7 @@ def _render(xml: str) -> tuple[str, bytes, int, int, float, float | None, list[i
 
     from music21 import converter
 
-    from .scorerender import stream_to_outputs
+    from ..scorerender import stream_to_outputs
 
     try:
         with warnings.catch_warnings():

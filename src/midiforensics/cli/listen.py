@@ -15,13 +15,13 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console, RenderableType
 
-from .play import NoAudioDevice, PlayError, find_soundfont, get_backend
-from .play.inputs import midi_files, midi_timing
+from ..listen.play import NoAudioDevice, PlayError, find_soundfont, get_backend
+from ..listen.play.inputs import midi_files, midi_timing
 
 if TYPE_CHECKING:
     from rich.progress import Progress
 
-    from .play import Backend
+    from ..listen.play import Backend
 
 EXIT_BAD_INPUT = 2
 EXIT_NO_DEVICE = 1
@@ -106,8 +106,8 @@ def _play_one(backend: Backend, progress: Progress, name: str, midi: Path, total
 def notes_renderable(midi_path: Path) -> RenderableType:
     """The compact view of one piece for ``mf decode --notes`` (repairs from report.json
     beside it, when there is one)."""
-    from .show import notes_renderable as view
-    from .show import repairs_from_report
+    from ..listen.show import notes_renderable as view
+    from ..listen.show import repairs_from_report
 
     return view(midi_path, repairs=repairs_from_report(Path(midi_path)))
 
@@ -142,7 +142,7 @@ def render_cmd(
     soundfont: SoundfontOpt = None,
 ) -> None:
     """Render a piece to a WAV file offline (no sound card needed)."""
-    from .wav import render_wav
+    from ..listen.wav import render_wav
 
     try:
         result = render_wav(file, output, rate=rate, soundfont=soundfont)
@@ -163,8 +163,14 @@ def show_cmd(
     png: Annotated[Path | None, typer.Option("--png", help="Draw a piano roll as PNG.")] = None,
 ) -> None:
     """Show tempo, meter, instruments and the first bars of each piece."""
-    from .play.inputs import InputError, expand
-    from .show import iter_summaries, repairs_from_report, summary_renderable, write_png, write_svg
+    from ..listen.play.inputs import InputError, expand
+    from ..listen.show import (
+        iter_summaries,
+        repairs_from_report,
+        summary_renderable,
+        write_png,
+        write_svg,
+    )
 
     console = Console()
     try:

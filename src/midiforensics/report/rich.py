@@ -9,7 +9,7 @@ from rich.table import Table
 from rich.text import Text
 from rich.theme import Theme
 
-from ..models import Repair, Report
+from .models import Repair, Report
 
 THEME = Theme(
     {

@@ -22,8 +22,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-from ..models import Repair
-from .base import Extent, MusicResult
+from ...report.models import Repair
+from ..base import Extent, MusicResult
 
 NAME = "abc"
 STAGE = "abc"
@@ -897,7 +897,7 @@ def _explicit_accidentals(text: str) -> str:
 def _render(text: str) -> tuple[str, bytes, int, int, float, float | None] | None:
     from music21 import converter, harmony, meter, stream
 
-    from .scorerender import stream_to_outputs
+    from ..scorerender import stream_to_outputs
 
     try:
         score = converter.parse(_explicit_accidentals(text), format="abc")

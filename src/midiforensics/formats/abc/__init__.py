@@ -1,0 +1,1 @@
+"""ABC tunes: finding them in text and repairing what models get wrong."""

@@ -1,0 +1,1 @@
+"""Standard MIDI Files: carving extents out of bytes, the tolerant event walker, repair."""

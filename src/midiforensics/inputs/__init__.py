@@ -1,0 +1,1 @@
+"""Reading what users bring: files, windows of big files, chat exports."""

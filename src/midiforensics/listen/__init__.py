@@ -1,0 +1,1 @@
+"""Listening and looking: playback backends, WAV rendering, piano-roll views."""

@@ -1,1 +1,0 @@
-"""Renderers read a :class:`~midiforensics.models.Report` and never change it."""

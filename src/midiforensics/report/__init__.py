@@ -1,0 +1,1 @@
+"""Renderers read a :class:`~midiforensics.report.models.Report` and never change it."""
