@@ -29,6 +29,10 @@ class Repair:
     after: str = ""
     confidence: float = 1.0
     where: str = ""
+    loss: str = ""  # "" | "lost" | "guessed"
+
+
+LOSSES = ("", "lost", "guessed")
 
 
 @dataclass(frozen=True)
