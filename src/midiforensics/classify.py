@@ -1,7 +1,8 @@
 """Cut a decoded payload into segments that cover every byte once.
 
-MIDI extents come from the MIDI handler's carver; the gaps between them are known binary
-formats (by signature), UTF-8 text, or unknown bytes.
+Extents come from the handlers that find their format inside other bytes (MIDI's carver);
+the gaps between them are containers and other known binary formats (by signature), UTF-8
+text, or unknown bytes.
 """
 
 from __future__ import annotations
@@ -9,13 +10,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .formats.midi.carve import find_midi
+from .formats import BYTES_HANDLERS, HANDLERS
 
-# Signatures of binary formats we recognise but do not turn into music.
-SIGNATURES: tuple[tuple[bytes, str], ...] = (
-    (b"PK\x03\x04", "zip"),
-    (b"\x1f\x8b", "gzip"),
-    (b"\x89PNG\r\n\x1a\n", "png"),
+_PNG = b"\x89PNG\r\n\x1a\n"
+# Signatures of binary formats we recognise but do not open.
+KNOWN_BINARY: tuple[tuple[bytes, str], ...] = (
+    (_PNG, "png"),
     (b"\xff\xd8\xff", "jpeg"),
     (b"GIF87a", "gif"),
     (b"GIF89a", "gif"),
@@ -27,6 +27,16 @@ SIGNATURES: tuple[tuple[bytes, str], ...] = (
     (b"\xfd7zXZ\x00", "xz"),
     (b"7z\xbc\xaf\x27\x1c", "7z"),
 )
+# The one signature table: containers the handlers open, then the formats we only name.
+SIGNATURES: tuple[tuple[bytes, str], ...] = (
+    *((m, h.name) for h in BYTES_HANDLERS if h.container for m in h.magic),
+    *KNOWN_BINARY,
+)
+# A payload (or an input file) starting with one of these is binary, not text.
+BINARY_MAGIC: tuple[bytes, ...] = (*(m for h in BYTES_HANDLERS for m in h.magic), _PNG)
+
+# A payload that starts like this begins a new blob (it does not continue a cut-off one).
+STARTS: tuple[bytes, ...] = (*BINARY_MAGIC, b"<?xml")
 
 TEXT_MIN_PRINTABLE = 0.9
 
@@ -82,17 +92,28 @@ def drop_lost(data: bytes, lost: Sequence[tuple[int, int]]) -> bytes:
 
 
 def split(data: bytes, lost: Sequence[tuple[int, int]] = ()) -> list[Piece]:
-    """Segments of ``data``: MIDI extents, and the gaps classified by signature or content."""
+    """Segments of ``data``: the handlers' extents, and the gaps classified by signature or
+    content."""
     pieces: list[Piece] = []
     pos = 0
-    for s, e in find_midi(data):
+    for s, e, kind in _extents(data):
         if s > pos:
             pieces.extend(_gap(data, pos, s, lost))
-        pieces.append(Piece(s, e, "midi", 0.9))
+        pieces.append(Piece(s, e, kind, 0.9))
         pos = e
     if pos < len(data):
         pieces.extend(_gap(data, pos, len(data), lost))
     return pieces
+
+
+def _extents(data: bytes) -> list[tuple[int, int, str]]:
+    """Non-overlapping extents found by the handlers, the earlier handler winning a clash."""
+    found: list[tuple[int, int, str]] = []
+    for h in BYTES_HANDLERS:
+        for s, e in h.extents(data):
+            if all(e <= fs or s >= fe for fs, fe, _ in found):
+                found.append((s, e, h.name))
+    return sorted(found)
 
 
 def _gap(data: bytes, start: int, end: int, lost: Sequence[tuple[int, int]]) -> list[Piece]:
@@ -102,3 +123,9 @@ def _gap(data: bytes, start: int, end: int, lost: Sequence[tuple[int, int]]) -> 
         return [Piece(start, end, "padding", 0.9)]
     kind, conf = _sniff(chunk, rel)
     return [Piece(start, end, kind, conf)]
+
+
+def wants_more(data: bytes, n_chars: int) -> bool:
+    """True when a decoded blob stops in the middle of something: base64 cut mid-frame, or a
+    payload a handler says is cut off mid-piece."""
+    return bool(n_chars % 4) or any(h.incomplete(data) for h in HANDLERS)

@@ -1,3 +1,40 @@
-"""One module per format. Each offers ``find_*`` (where the format sits in some data) and
-``repair_*`` (make it playable, recording every change). See :mod:`.base` for the shared
-result types."""
+"""The format handlers, in priority order: the only list of formats the rest of the code reads.
+
+A new format is one module or package here, one line in :data:`HANDLERS` and one fixture
+folder ``tests/fixtures/<name>/``. Text handlers are asked in order and a find of an earlier
+one is not searched by a later one; a payload segment is offered to the bytes handlers whose
+``magic`` it starts with (or whose ``extents`` found it), in order, until one says "mine".
+"""
+
+from __future__ import annotations
+
+from .abc.handler import ABCHandler
+from .base import Handler
+from .containers import GzipHandler, ZipHandler
+from .midi.handler import MidiHandler
+from .musicxml.handler import MusicXMLHandler
+from .mxl import MXLHandler
+
+HANDLERS: tuple[Handler, ...] = (
+    MusicXMLHandler(),
+    ABCHandler(),
+    MidiHandler(),
+    MXLHandler(),
+    ZipHandler(),
+    GzipHandler(),
+)
+
+TEXT_HANDLERS = tuple(h for h in HANDLERS if h.reads == "text")
+BYTES_HANDLERS = tuple(h for h in HANDLERS if h.reads == "bytes")
+MUSIC_KINDS = frozenset(h.name for h in HANDLERS if not h.container)
+
+
+def handler(name: str) -> Handler:
+    """The handler called ``name``; KeyError when there is none."""
+    for h in HANDLERS:
+        if h.name == name:
+            return h
+    raise KeyError(name)
+
+
+__all__ = ["BYTES_HANDLERS", "HANDLERS", "MUSIC_KINDS", "TEXT_HANDLERS", "Handler", "handler"]

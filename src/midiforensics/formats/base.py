@@ -1,18 +1,21 @@
-"""Result types shared by the format handlers.
+"""The handler interface every format offers, and the result types it returns.
 
 A handler never raises for data that is not its format: it returns ``None`` (or an empty
-list of extents). Any other exception is caught by the pipeline and reported as a problem.
-Repairs carry ``offset`` relative to the data the handler was given; the pipeline turns that
-into a location in the original input.
+list of extents). Any other exception is caught by the pipeline and reported as a problem
+(unblob's way). Repairs carry ``offset`` relative to the data the handler was given; the
+pipeline turns that into a location in the original input.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import ClassVar
 
 from ..report.models import Repair
 
 Extent = tuple[int, int]
+Lost = Sequence[Extent]
 
 
 @dataclass(frozen=True)
@@ -67,3 +70,60 @@ def prefer_plain(plain: MusicResult | None, repaired: MusicResult | None) -> Mus
         "the plain reading was kept"
     )
     return replace(plain, as_found=why)
+
+
+@dataclass(frozen=True)
+class Contents:
+    """What a container (zip, gzip) holds: payloads to search again, each with the step that
+    names it in a location chain (``gunzip``, ``member 2``) and a short form for file names
+    (``gz``, ``z2``). ``keep`` asks for the container itself to be written as a binary file
+    too; ``problems`` say what could not be read."""
+
+    members: tuple[tuple[str, str, bytes], ...] = ()
+    problems: tuple[str, ...] = ()
+    keep: bool = False
+
+
+class Handler:
+    """One format: what it is called, where its data is, and how it is made playable.
+
+    ``reads`` is ``"text"`` (the handler finds its data in a text: MusicXML, ABC) or
+    ``"bytes"`` (in a decoded payload: MIDI, MXL, zip, gzip). ``magic`` lists the signatures a
+    payload of this format starts with; ``extents`` finds byte extents signatures alone do not
+    (MIDI chunks inside other bytes) and ``detect`` finds the handler's data in a text.
+    ``repair`` returns a :class:`MusicResult` (a piece), :class:`Contents` (a container's
+    payloads) or ``None`` ("not mine": the next handler in the registry is asked).
+    """
+
+    name: ClassVar[str] = ""
+    suffix: ClassVar[str] = ""  # the file written with the format's own (repaired) text
+    reads: ClassVar[str] = "bytes"
+    magic: ClassVar[tuple[bytes, ...]] = ()
+    container: ClassVar[bool] = False  # its members are payloads to search, not music
+    label: ClassVar[str] = ""  # in names of files written for its finds (default: name)
+
+    def detect(self, text: str) -> list[tuple[int, int, str]]:
+        """Text handlers: (start, end, the text to repair) of each find in ``text``."""
+        return []
+
+    def extents(self, data: bytes) -> list[Extent]:
+        """Bytes handlers: [start, end) of each extent of this format inside ``data``."""
+        return []
+
+    def repair(self, data: str | bytes, lost: Lost) -> MusicResult | Contents | None:
+        return None
+
+    def incomplete(self, data: bytes) -> bool:
+        """True when ``data`` holds this format cut off mid-piece (so a block that follows
+        may continue it)."""
+        return False
+
+    def refused(self, data: bytes) -> str:
+        """Why an extent this handler found could not be made playable; "" when it was a
+        false alarm (the extent is then unknown data)."""
+        return f"{self.name} data found, but it could not be read"
+
+    def combine(self, found: list[tuple[int, MusicResult]]) -> list[tuple[int, MusicResult]]:
+        """Pieces this handler found in one text, (offset, result), before they are written:
+        a handler may let one inform another (a score takes a later fragment's tempo)."""
+        return found

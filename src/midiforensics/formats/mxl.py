@@ -14,9 +14,10 @@ import zipfile
 import zlib
 from dataclasses import replace
 from io import BytesIO
+from typing import ClassVar
 
 from ..report.models import Repair
-from .base import MusicResult
+from .base import Handler, Lost, MusicResult
 from .musicxml.score import repair_musicxml
 from .xmlsafe import parse
 
@@ -174,3 +175,15 @@ def _decode(body: bytes) -> str | None:
         return body.decode(enc if enc not in ("utf-16", "utf16") else "utf-8", "replace")
     except LookupError:
         return body.decode("utf-8", "replace")
+
+
+class MXLHandler(Handler):
+    """A zip that holds a MusicXML score (``META-INF/container.xml`` or a score member)."""
+
+    name: ClassVar[str] = "mxl"
+    suffix: ClassVar[str] = ".musicxml"
+    reads: ClassVar[str] = "bytes"
+    magic: ClassVar[tuple[bytes, ...]] = (_LOCAL,)
+
+    def repair(self, data: str | bytes, lost: Lost) -> MusicResult | None:
+        return read_mxl(data) if isinstance(data, bytes) else None

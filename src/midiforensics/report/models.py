@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .locator import Locator
+
 SCHEMA_VERSION = 1
 
 
@@ -50,8 +52,7 @@ class Span:
 
     @property
     def where(self) -> str:
-        here = f"L{self.line}:C{self.col}"
-        return f"{self.origin} -> text {here}" if self.origin else here
+        return Locator(self.origin).text(self.line, self.col)
 
 
 @dataclass(frozen=True)

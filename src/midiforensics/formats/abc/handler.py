@@ -1,0 +1,24 @@
+"""The ABC handler: tunes written in a text (prose, fences, JSON strings)."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from ..base import Handler, Lost, MusicResult
+
+
+class ABCHandler(Handler):
+    name: ClassVar[str] = "abc"
+    suffix: ClassVar[str] = ".abc"
+    reads: ClassVar[str] = "text"
+    label: ClassVar[str] = "abc"
+
+    def detect(self, text: str) -> list[tuple[int, int, str]]:
+        from .tune import find_abc
+
+        return [(s, e, tune) for (s, e), tune in find_abc(text)]
+
+    def repair(self, data: str | bytes, lost: Lost) -> MusicResult | None:
+        from .tune import repair_abc
+
+        return repair_abc(data) if isinstance(data, str) else None

@@ -1,0 +1,45 @@
+"""The MIDI handler: Standard MIDI Files carved out of decoded bytes."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from ..base import Extent, Handler, Lost, MusicResult
+
+
+class MidiHandler(Handler):
+    name: ClassVar[str] = "midi"
+    suffix: ClassVar[str] = ".mid"
+    reads: ClassVar[str] = "bytes"
+    magic: ClassVar[tuple[bytes, ...]] = (b"MThd", b"MTrk", b"RIFF")
+
+    def extents(self, data: bytes) -> list[Extent]:
+        from .carve import find_midi
+
+        return find_midi(data)
+
+    def repair(self, data: str | bytes, lost: Lost) -> MusicResult | None:
+        from .carve import repair_midi
+
+        return repair_midi(data, lost) if isinstance(data, bytes) else None
+
+    def incomplete(self, data: bytes) -> bool:
+        """A chunk that declares more bytes than are there, or fewer tracks than declared."""
+        pos = data.find(b"MThd")
+        if pos == -1:
+            return False
+        declared = int.from_bytes(data[pos + 10 : pos + 12], "big")
+        pos += 14
+        tracks = 0
+        while pos + 8 <= len(data):
+            length = int.from_bytes(data[pos + 4 : pos + 8], "big")
+            if pos + 8 + length > len(data):
+                return True
+            pos += 8 + length
+            tracks += 1
+        return pos > len(data) or tracks < declared
+
+    def refused(self, data: bytes) -> str:
+        if b"MThd" not in data:
+            return ""  # a stray "MTrk" in other data, nothing after it
+        return "MIDI chunks found, but no track with events: nothing to play"

@@ -1,0 +1,117 @@
+"""The payload stage: a decoded blob cut into segments, each offered to the handlers.
+
+A segment goes to the bytes handlers that found it or whose signature it starts with, in
+registry order, until one makes it a piece (MIDI, MXL) or opens it (zip, gzip: its members
+are payloads again). Text is searched again, one level deeper. What no handler takes is
+written as it is, so every byte is accounted for.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from . import classify
+from .formats import BYTES_HANDLERS
+from .formats.base import Contents, Handler, MusicResult
+from .report.locator import Locator
+from .report.models import Blob, Problem, Segment
+from .work import MAX_DEPTH, Context, FileOut, PayloadTask, PieceOut, Stage, TextTask
+
+BIN_MIN = 64  # smaller unknown payloads are reported, not written
+
+
+def split_payload(blob: Blob, label: str, ctx: Context) -> Stage:
+    data = blob.data
+    for piece in classify.split(data, blob.lost):
+        seg = Segment(blob.id, piece.start, piece.end, piece.kind, piece.confidence, piece.note)
+        chunk = data[piece.start : piece.end]
+        lost = [
+            (max(s, piece.start) - piece.start, min(e, piece.end) - piece.start)
+            for s, e in blob.lost
+            if s < piece.end and e > piece.start
+        ]
+        chain = f"{blob.provenance} -> {piece.kind}@{piece.start}"
+        if piece.kind == "text":  # locations inside it read "L1:C1 base64 -> text L5:C3"
+            chain = f"{blob.where} -> text@{piece.start}" if piece.start else blob.where
+        seg_label = f"{label}@{piece.start}" if piece.start else label
+        if not ctx.repair and piece.kind != "text":
+            yield seg  # scan: find and classify only
+            continue
+        if piece.kind == "text":
+            yield seg
+            yield from _text(chunk, lost, chain, seg_label, blob.depth, ctx)
+            continue
+        yield from _segment(seg, chunk, lost, blob, chain, seg_label, ctx)
+
+
+def _text(
+    chunk: bytes, lost: list[tuple[int, int]], chain: str, label: str, depth: int, ctx: Context
+) -> Stage:
+    text = classify.drop_lost(chunk, lost).decode("utf-8", errors="replace")
+    if ctx.repair:
+        yield FileOut(f"{label}-text.txt", text.encode("utf-8"), "text", chain)
+    if depth < MAX_DEPTH:
+        yield TextTask.of(text, chain, f"{label}-", depth + 1)
+    else:
+        yield Problem(chain, f"nesting deeper than {MAX_DEPTH}: not searched")
+
+
+def _offered(kind: str, chunk: bytes) -> list[Handler]:
+    return [h for h in BYTES_HANDLERS if h.name == kind or (h.magic and chunk.startswith(h.magic))]
+
+
+def _segment(
+    seg: Segment,
+    chunk: bytes,
+    lost: list[tuple[int, int]],
+    blob: Blob,
+    chain: str,
+    label: str,
+    ctx: Context,
+) -> Stage:
+    if seg.kind == "padding":
+        yield seg
+        return
+    for h in _offered(seg.kind, chunk):
+        res = ctx.safe(chain, h.repair, chunk, lost)
+        if isinstance(res, MusicResult):
+            yield seg
+            at = Locator(blob.provenance).bytes_from(seg.start)
+            yield PieceOut(res, h.name, label, chain, at, h.suffix)
+            return
+        if isinstance(res, Contents):
+            yield seg
+            yield from _contents(res, seg, chunk, blob, chain, label)
+            return
+        if h.name == seg.kind:  # the handler found this extent but cannot read it
+            why = h.refused(chunk)
+            if why:
+                yield seg
+                yield Problem(chain, why)
+            else:
+                yield replace(seg, kind="unknown", confidence=0.3)
+            return
+    yield seg
+    if len(chunk) >= BIN_MIN or seg.kind != "unknown":
+        yield FileOut(f"{label}-{seg.kind}.bin", chunk, "binary", chain)
+
+
+def _contents(
+    res: Contents, seg: Segment, chunk: bytes, blob: Blob, chain: str, label: str
+) -> Stage:
+    for message in res.problems:
+        yield Problem(chain, message)
+    if res.keep:
+        yield FileOut(f"{label}-{seg.kind}.bin", chunk, "binary", chain)
+    if blob.depth >= MAX_DEPTH:
+        return
+    for step, short, data in res.members:
+        yield PayloadTask(
+            data,
+            blob.span,
+            f"{chain} {step}",
+            f"{label}-{short}",
+            blob.depth + 1,
+            f"{chain} {step}",
+            parent=blob.id,
+        )

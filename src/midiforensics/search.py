@@ -1,0 +1,186 @@
+"""The text stage: what the text handlers find in a text, and its encoded runs.
+
+Text handlers (MusicXML, ABC) are asked in registry order; a find of an earlier handler is
+not searched again. Encoded runs (hex, bytes literals, decimal arrays, base64 — a base64 blob
+split over several blocks is stitched first) are decoded into payloads for the next stage.
+"""
+
+from __future__ import annotations
+
+import binascii
+from dataclasses import replace
+
+from .classify import STARTS, wants_more
+from .formats import TEXT_HANDLERS
+from .formats.base import MusicResult
+from .locate import (
+    Run,
+    drop_prefix,
+    find_base64,
+    find_bytes_literals,
+    find_decimal_bytes,
+    find_hex,
+    glued_prefix,
+    join_runs,
+)
+from .report.models import Repair, Span
+from .work import Context, PayloadTask, PieceOut, Stage, TextTask
+
+MAX_JOIN_GAP = 4000  # characters of prose between two blocks of one split blob
+_ENC_LABEL = {"base64": "b64", "hex": "hex", "bytes-literal": "bytes", "decimal": "dec"}
+
+
+def search_text(task: TextTask, ctx: Context) -> Stage:
+    taken: list[tuple[int, int]] = []
+    for h in TEXT_HANDLERS:
+        found: list[tuple[int, MusicResult]] = []
+        for s, e, payload in ctx.safe(task.where(0), h.detect, task.text) or []:
+            if _overlaps(s, e, taken):
+                continue
+            yield span_of(task, s, e, h.name)
+            taken.append((s, e))
+            if ctx.repair:
+                res = ctx.safe(task.where(s), h.repair, payload, ())
+                if isinstance(res, MusicResult):
+                    found.append((s, res))
+        for s, res in h.combine(found):
+            label = f"{task.label}{h.label or h.name}-L{task.linecol(s)[0]}"
+            yield PieceOut(res, h.name, label, task.where(s), task.shifted(s), h.suffix)
+    runs = find_hex(task.text) + find_bytes_literals(task.text) + find_decimal_bytes(task.text)
+    runs += _stitch(task.text, find_base64(task.text), ctx)
+    last_end = 0
+    for run in sorted(runs, key=lambda r: (r.start, -(r.end - r.start))):
+        if run.start < last_end or _overlaps(run.start, run.end, taken):
+            continue  # runs come sorted: one overlaps an earlier run iff it starts before its end
+        last_end = run.end
+        yield from _encoded(task, run, ctx)
+
+
+def span_of(task: TextTask, s: int, e: int, encoding: str, truncated: bool = False) -> Span:
+    line, col = task.linecol(s)
+    return Span(
+        task.base + s, task.base + e, line, col, encoding, truncated=truncated, origin=task.chain
+    )
+
+
+def decode_run(payload: str, ctx: Context):  # type: ignore[no-untyped-def]
+    """decode_base64, once per payload per input (stitching asks about the same runs again)."""
+    from .decoding.b64 import decode_base64
+
+    got = ctx.decoded_runs.get(payload)
+    if got is None:
+        got = ctx.decoded_runs[payload] = decode_base64(payload)
+    return got
+
+
+def _stitch(text: str, runs: list[Run], ctx: Context) -> list[Run]:
+    """Join base64 blobs split over several blocks ("continued in the next block")."""
+    if len(runs) < 2 or not ctx.repair:
+        return runs
+    out = [runs[0]]
+    for b in runs[1:]:
+        a = out[-1]
+        if (
+            b.start - a.end <= MAX_JOIN_GAP
+            and not a.payload.endswith("=")
+            and wants_more(decode_run(a.payload, ctx).data, len(a.payload))
+            and not decode_run(b.payload, ctx).data.startswith(STARTS)
+        ):
+            joined = join_runs(a, b)
+            alone = len(decode_run(a.payload, ctx).repairs) + len(
+                decode_run(b.payload, ctx).repairs
+            )
+            if len(decode_run(joined.payload, ctx).repairs) <= alone:
+                out[-1] = joined
+                continue
+        out.append(b)
+    return out
+
+
+def _locate_repairs(task: TextTask, run: Run) -> tuple[Run, list[Repair], list[Repair]]:
+    """The run without a glued word, and the repairs the locate stage made (before / after the
+    decoding's own)."""
+    before: list[Repair] = []
+    glued = glued_prefix(run)
+    if glued:
+        before.append(
+            Repair(
+                stage="locate",
+                kind="glued-prefix",
+                reason="a word was glued before the blob's known beginning: left out",
+                offset=run.start,
+                before=run.payload[:glued],
+                where=task.where(run.start),
+                confidence=0.9,
+            )
+        )
+        run = drop_prefix(run, glued)
+    after = [
+        Repair(
+            stage="locate",
+            kind="stitched",
+            reason="the blob stops mid-piece and the next block continues it: joined",
+            offset=join,
+            where=task.where(join),
+            confidence=0.8,
+        )
+        for join in run.joins
+    ]
+    if run.truncated:
+        after.append(
+            Repair(
+                stage="locate",
+                kind="truncated",
+                reason="the run ends with an ellipsis: the rest was cut off; decoded what is there",
+                offset=run.end,
+                where=task.where(run.end),
+                confidence=0.9,
+                loss="lost",
+            )
+        )
+    return run, before, after
+
+
+def _encoded(task: TextTask, run: Run, ctx: Context) -> Stage:
+    run, before, after = _locate_repairs(task, run)
+    span = span_of(task, run.start, run.end, run.encoding, run.truncated)
+    yield span
+    where = task.where(run.start)
+    repairs: list[Repair] = []
+    lost: tuple[tuple[int, int], ...] = ()
+    quick = None if ctx.repair else _strict_base64(run)
+    if quick is not None:  # a scan classifies; it need not look for hidden frame shifts
+        data = quick
+    elif run.encoding == "base64":
+        dec = ctx.safe(where, decode_run, run.payload, ctx)
+        if dec is None:
+            return
+        data, lost = dec.data, tuple(dec.lost)
+        repairs = [
+            replace(r, where=task.where(run.text_offset(r.offset or 0))) for r in dec.repairs
+        ]
+    else:
+        data = run.data or b""
+    if not data:
+        return
+    label = f"{task.label}{_ENC_LABEL.get(run.encoding, run.encoding)}-L{span.line}"
+    if span.col > 1:
+        label += f"C{span.col}"
+    repairs = before + repairs + after
+    chain = f"{where} {run.encoding}"
+    if repairs:
+        chain += f" ({len(repairs)} decode repairs)"
+    yield PayloadTask(data, span, chain, label, task.depth, where, tuple(repairs), lost)
+
+
+def _strict_base64(run: Run) -> bytes | None:
+    if run.encoding != "base64" or len(run.payload) % 4:
+        return None
+    try:
+        return binascii.a2b_base64(run.payload, strict_mode=True)
+    except binascii.Error:
+        return None
+
+
+def _overlaps(s: int, e: int, taken: list[tuple[int, int]]) -> bool:
+    return any(s < te and e > ts for ts, te in taken)
