@@ -32,6 +32,7 @@ SIGNATURES: tuple[tuple[bytes, str], ...] = (
     *((m, h.name) for h in BYTES_HANDLERS if h.container for m in h.magic),
     *KNOWN_BINARY,
 )
+_CONTAINERS = frozenset(h.name for h in BYTES_HANDLERS if h.container)
 # A payload (or an input file) starting with one of these is binary, not text.
 BINARY_MAGIC: tuple[bytes, ...] = (*(m for h in BYTES_HANDLERS for m in h.magic), _PNG)
 
@@ -94,6 +95,11 @@ def drop_lost(data: bytes, lost: Sequence[tuple[int, int]]) -> bytes:
 def split(data: bytes, lost: Sequence[tuple[int, int]] = ()) -> list[Piece]:
     """Segments of ``data``: the handlers' extents, and the gaps classified by signature or
     content."""
+    for magic, kind in SIGNATURES:
+        if data.startswith(magic) and kind in _CONTAINERS:
+            # a container's compressed bytes may hold anything ("MThd" included): its members
+            # are read by its handler, not carved out of it
+            return [Piece(0, len(data), kind, 0.95)]
     pieces: list[Piece] = []
     pos = 0
     for s, e, kind in _extents(data):
