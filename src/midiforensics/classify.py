@@ -48,7 +48,6 @@ class Piece:
     end: int
     kind: str
     confidence: float
-    note: str = ""
 
 
 def text_ratio(data: bytes) -> float:

@@ -33,7 +33,7 @@ class Output:
         problems: list[Problem] = []
         if res.notes <= 0:
             what = "a score fragment" if res.musicxml is not None else "a MIDI file"
-            problems.append(Problem(out.chain, f"{kind}: {what} with no notes in it"))
+            problems.append(Problem(out.chain, f"{kind}: {what} with no notes in it", "unread"))
         self.piece += 1
         base = f"{self.piece:02d}-{out.label}-{kind}"
         source = f"{out.chain} -> {kind}" + (f" ({len(repairs)} repairs)" if repairs else "")

@@ -23,7 +23,7 @@ BIN_MIN = 64  # smaller unknown payloads are reported, not written
 def split_payload(blob: Blob, label: str, ctx: Context) -> Stage:
     data = blob.data
     for piece in classify.split(data, blob.lost):
-        seg = Segment(blob.id, piece.start, piece.end, piece.kind, piece.confidence, piece.note)
+        seg = Segment(blob.id, piece.start, piece.end, piece.kind, piece.confidence)
         chunk = data[piece.start : piece.end]
         lost = [
             (max(s, piece.start) - piece.start, min(e, piece.end) - piece.start)
@@ -47,13 +47,16 @@ def split_payload(blob: Blob, label: str, ctx: Context) -> Stage:
 def _text(
     chunk: bytes, lost: list[tuple[int, int]], chain: str, label: str, depth: int, ctx: Context
 ) -> Stage:
-    text = classify.drop_lost(chunk, lost).decode("utf-8", errors="replace")
+    kept = classify.drop_lost(chunk, lost)
+    text = kept.decode("utf-8", errors="replace")
     if ctx.repair:
         yield FileOut(f"{label}-text.txt", text.encode("utf-8"), "text", chain)
     if depth < MAX_DEPTH:
-        yield TextTask.of(text, chain, f"{label}-", depth + 1)
+        task = TextTask.of(text, chain, f"{label}-", depth + 1)
+        task.lost = _lost_points(kept, lost)
+        yield task
     else:
-        yield Problem(chain, f"nesting deeper than {MAX_DEPTH}: not searched")
+        yield Problem(chain, f"nesting deeper than {MAX_DEPTH}: not searched", "budget")
 
 
 def _offered(kind: str, chunk: bytes) -> list[Handler]:
@@ -87,7 +90,7 @@ def _segment(
             why = h.refused(chunk)
             if why:
                 yield seg
-                yield Problem(chain, why)
+                yield Problem(chain, why, "unread")
             else:
                 yield replace(seg, kind="unknown", confidence=0.3)
             return
@@ -115,3 +118,16 @@ def _contents(
             f"{chain} {step}",
             parent=blob.id,
         )
+
+
+def _lost_points(kept: bytes, lost: list[tuple[int, int]]) -> dict[int, int]:
+    """Where in the text (character offsets) bytes were lost, and how many: the next stage's
+    handlers read around them, and a piece read across one has lost something."""
+    points: dict[int, int] = {}
+    removed = 0
+    for s, e in sorted(lost):
+        at = max(0, s - removed)  # the lost bytes' place in the kept bytes
+        char = len(kept[:at].decode("utf-8", errors="replace"))
+        points[char] = points.get(char, 0) + (e - s)
+        removed += e - s
+    return points

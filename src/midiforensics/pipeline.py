@@ -77,7 +77,11 @@ class Pipeline:
         if digest in self.seen:
             if task.parent is None:
                 self.problems.append(
-                    Problem(task.where, f"same payload as {self.seen[digest]}: not written again")
+                    Problem(
+                        task.where,
+                        f"same payload as {self.seen[digest]}: not written again",
+                        "duplicate",
+                    )
                 )
             return None
         if self.decoded + len(task.data) > MAX_DECODED:
@@ -111,6 +115,7 @@ class Pipeline:
             artifacts=tuple(self.output.artifacts),
             problems=tuple(self.problems),
             out_dir=str(writer.root) if writer else None,
+            music_found=_music_found(self.spans, self.segments),
         )
         report = replace(
             report, verdict=verdict(report) if self.ctx.repair else scan_verdict(report)
@@ -196,22 +201,35 @@ def scan_verdict(report: Report) -> str:
 
 
 def verdict(report: Report) -> str:
-    pieces = report.pieces
-    if pieces:
-        repaired = sum(
-            1 for a in report.artifacts if a.kind == "midi" and a.verdict not in ("intact", "")
-        )
-        msg = f"{pieces} playable piece{'s' if pieces != 1 else ''} recovered"
-        if repaired:
-            msg += f" ({repaired} repaired)"
-        return msg
-    if any(a.kind in ("musicxml", "midi") for a in report.artifacts):
-        return "music found, but nothing playable (fragments or note-less files only)"
+    """One line: how many pieces, counted by verdict (see :func:`formats.base.verdict_for`),
+    and how many handlers failed, or why there is no piece."""
+    from .formats.base import VERDICTS
+
+    failed = sum(1 for p in report.problems if p.kind == "failure")
+    tail = (
+        f"; {failed} handler failure{'s' if failed != 1 else ''} (see problems)" if failed else ""
+    )
+    by_piece = {a.piece: a.verdict for a in report.artifacts if a.kind == "midi" and a.notes > 0}
+    if by_piece:
+        n = len(by_piece)
+        counts = [(sum(1 for v in by_piece.values() if v == k), k) for k in VERDICTS]
+        what = ", ".join(f"{c} {k}" for c, k in counts if c)
+        return f"{n} playable piece{'s' if n != 1 else ''} recovered ({what}){tail}"
+    if any(a.kind == "midi" or a.piece is not None for a in report.artifacts):
+        return "music found, but nothing playable (fragments or note-less files only)" + tail
     if report.music_found:
-        return "music data found, but nothing in it could be played (see problems)"
+        return "music data found, but nothing in it could be played (see problems)" + tail
     if report.blobs:
-        return "encoded data found, but no music in it"
-    return "nothing musical found"
+        return "encoded data found, but no music in it" + tail
+    return "nothing musical found" + tail
+
+
+def _music_found(spans: list[Span], segments: list[Segment]) -> bool:
+    from .formats import MUSIC_KINDS
+
+    return any(s.kind in MUSIC_KINDS for s in segments) or any(
+        s.encoding in MUSIC_KINDS for s in spans
+    )
 
 
 __all__ = ["BINARY_MAGIC", "read_input", "run", "run_windows", "scan_verdict", "verdict"]

@@ -23,7 +23,7 @@ from .locate import (
     glued_prefix,
     join_runs,
 )
-from .report.models import Repair, Span
+from .report.models import Problem, Repair, Span
 from .work import Context, PayloadTask, PieceOut, Stage, TextTask
 
 MAX_JOIN_GAP = 4000  # characters of prose between two blocks of one split blob
@@ -40,9 +40,14 @@ def search_text(task: TextTask, ctx: Context) -> Stage:
             yield span_of(task, s, e, h.name)
             taken.append((s, e))
             if ctx.repair:
-                res = ctx.safe(task.where(s), h.repair, payload, ())
+                failures = len(ctx.problems)
+                lost = [(at - s, at - s + n) for at, n in task.lost.items() if s <= at <= e]
+                res = ctx.safe(task.where(s), h.repair, payload, lost)
                 if isinstance(res, MusicResult):
-                    found.append((s, res))
+                    found.append((s, _with_loss(res, lost)))
+                elif len(ctx.problems) == failures:  # not a failure already reported
+                    why = f"{h.name} found here, but no notes in it could be read"
+                    yield Problem(task.where(s), why, "unread")
         for s, res in h.combine(found):
             label = f"{task.label}{h.label or h.name}-L{task.linecol(s)[0]}"
             yield PieceOut(res, h.name, label, task.where(s), task.shifted(s), h.suffix)
@@ -54,6 +59,29 @@ def search_text(task: TextTask, ctx: Context) -> Stage:
             continue  # runs come sorted: one overlaps an earlier run iff it starts before its end
         last_end = run.end
         yield from _encoded(task, run, ctx)
+
+
+def _with_loss(res: MusicResult, lost: list[tuple[int, int]]) -> MusicResult:
+    """A piece read from text in which decoded bytes were lost has lost something, whatever
+    its handler could mend: each place is a repair marked lost, and the piece is salvaged."""
+    if not lost:
+        return res
+    marks = tuple(
+        Repair(
+            stage="decode",
+            kind="lost-bytes",
+            reason=f"{e - s} byte{'s' if e - s != 1 else ''} of the payload were lost here "
+            "(base64 damage); the score was read without them, and what they held is unknown",
+            offset=s,
+            confidence=0.6,
+            loss="lost",
+        )
+        for s, e in lost
+    )
+    verdict = "salvaged" if res.verdict in ("intact", "repaired") else res.verdict
+    return replace(
+        res, repairs=res.repairs + marks, verdict=verdict, confidence=min(res.confidence, 0.75)
+    )
 
 
 def span_of(task: TextTask, s: int, e: int, encoding: str, truncated: bool = False) -> Span:

@@ -31,6 +31,7 @@ class TextTask:
     depth: int
     line0: int = 0  # lines of the input before this text (a window of a large file)
     base: int = 0  # characters of the input before this text
+    lost: dict[int, int] = field(default_factory=dict)  # offset -> bytes lost there (decoding)
 
     @classmethod
     def of(cls, text: str, chain: str = "", label: str = "", depth: int = 0, line0: int = 0,
@@ -107,5 +108,6 @@ class Context:
             if self.strict:
                 raise
             name = getattr(fn, "__qualname__", None) or getattr(fn, "__name__", "handler")
-            self.problems.append(Problem(where, f"{name} failed: {type(exc).__name__}: {exc}"))
+            message = f"{name} failed: {type(exc).__name__}: {exc}"
+            self.problems.append(Problem(where, message, "failure"))
             return None

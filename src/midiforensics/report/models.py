@@ -85,9 +85,8 @@ class Segment:
     blob: str
     start: int
     end: int
-    kind: str  # midi | musicxml | mxl | abc | prose | encoded | png | zip | gzip | ... | unknown
+    kind: str  # a handler's name (midi, zip, gzip ...), text, padding, png ..., or unknown
     confidence: float
-    note: str = ""
 
 
 @dataclass(frozen=True)
@@ -110,10 +109,15 @@ class Artifact:
 
 @dataclass(frozen=True)
 class Problem:
-    """Something that went wrong but did not stop the run."""
+    """Something that went wrong but did not stop the run.
+
+    ``kind`` groups problems for a short report: ``failure`` (a handler raised: a bug, not
+    bad input), ``duplicate`` (a payload seen before), ``budget`` (a size or depth limit),
+    ``unread`` (music found that gave no piece), or "" for the rest."""
 
     where: str
     message: str
+    kind: str = ""
 
 
 @dataclass(frozen=True)
@@ -127,6 +131,7 @@ class Report:
     problems: tuple[Problem, ...] = ()
     verdict: str = ""
     out_dir: str | None = None
+    music_found: bool = False  # anything in a music format was found, even if nothing played
 
     @property
     def repairs(self) -> tuple[Repair, ...]:
@@ -137,13 +142,6 @@ class Report:
         for a in self.artifacts:
             out.extend(r for r in a.repairs if id(r) not in seen)
         return tuple(out)
-
-    @property
-    def music_found(self) -> bool:
-        """True when anything in a music format was found (even if nothing could be played)."""
-        return any(s.kind in ("midi", "mxl") for s in self.segments) or any(
-            s.encoding in ("musicxml", "abc") for s in self.spans
-        )
 
     @property
     def pieces(self) -> int:
