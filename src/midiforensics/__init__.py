@@ -30,7 +30,7 @@ __all__ = [
 
 def decode(
     data: str | bytes,
-    out_dir: str | None = None,
+    out_dir: str | os.PathLike[str] | None = None,
     name: str = "<input>",
     strict: bool = False,
 ) -> Report:

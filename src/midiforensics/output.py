@@ -17,14 +17,15 @@ class Output:
         self.artifacts: list[Artifact] = []
         self.piece = 0
 
-    def _write(self, name: str, data: bytes) -> str:
+    def _write(self, name: str, data: bytes) -> dict[str, Any]:
+        """The written file's path; with no folder, no path and the bytes themselves."""
         if self.writer is None:
-            return ""
-        return str(self.writer.write(name, data))
+            return {"path": "", "data": data}
+        return {"path": str(self.writer.write(name, data))}
 
     def file(self, out: FileOut) -> None:
-        path = self._write(out.name, out.data)
-        self.artifacts.append(Artifact(path=path, kind=out.kind, source=out.source))
+        where = self._write(out.name, out.data)
+        self.artifacts.append(Artifact(kind=out.kind, source=out.source, **where))
 
     def music(self, out: PieceOut) -> list[Problem]:
         """Write one piece (.mid, and the score's own text for scores); problems it has."""
@@ -48,19 +49,19 @@ class Output:
             "as_found": res.as_found,
         }
         if res.musicxml is not None:
-            path = self._write(base + ".musicxml", res.musicxml.encode("utf-8"))
+            where = self._write(base + ".musicxml", res.musicxml.encode("utf-8"))
             self.artifacts.append(
-                Artifact(path=path, kind="musicxml", source=source, repairs=repairs, **common)
+                Artifact(kind="musicxml", source=source, repairs=repairs, **where, **common)
             )
-        if res.source_text and out.suffix not in (".musicxml", ".mid"):
+        if res.source_text and out.suffix != ".musicxml":
             # the score as the handler's own format writes it (an ABC tune), beside the MIDI
-            path = self._write(base + out.suffix, res.source_text.encode("utf-8"))
-            self.artifacts.append(Artifact(path=path, kind=kind, source=source, **common))
+            where = self._write(base + out.suffix, res.source_text.encode("utf-8"))
+            self.artifacts.append(Artifact(kind=kind, source=source, **where, **common))
         if res.notes > 0 or res.musicxml is None:  # a note-less MIDI file is kept as it was
-            path = self._write(base + ".mid", res.midi)
+            where = self._write(base + ".mid", res.midi)
             self.artifacts.append(
                 Artifact(
-                    path=path,
+                    **where,
                     kind="midi",
                     source=source,
                     repairs=() if res.musicxml is not None else repairs,

@@ -45,6 +45,7 @@ def _segment(s: Segment) -> dict[str, Any]:
 
 def _artifact(a: Artifact) -> dict[str, Any]:
     d = asdict(a)
+    del d["data"]  # the file itself is in the folder (or in the Python object), not the report
     d["repairs"] = [_repair(r) for r in a.repairs]
     return d
 

@@ -105,6 +105,8 @@ class Artifact:
     repairs: tuple[Repair, ...] = ()
     piece: int | None = None  # artifacts of the same piece (a .musicxml and its .mid) share it
     as_found: str = ""  # what a plain reader makes of the input before repair (scores)
+    # the file's bytes when no output folder was given (the API's decode(text) with no out_dir)
+    data: bytes | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
