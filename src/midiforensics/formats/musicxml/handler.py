@@ -10,6 +10,8 @@ from typing import ClassVar
 from ...report.models import Repair
 from ..base import Handler, Lost, MusicResult
 
+_INLINE_CODE = re.compile(r"`</?[A-Za-z][^`\n]{0,80}>`")
+
 
 class MusicXMLHandler(Handler):
     name: ClassVar[str] = "musicxml"
@@ -20,8 +22,11 @@ class MusicXMLHandler(Handler):
     def detect(self, text: str) -> list[tuple[int, int, str]]:
         from .score import find_musicxml
 
-        # tags quoted inline in Markdown prose (a tutorial) are not a score
-        return [(s, e, text[s:e]) for s, e in find_musicxml(text) if "`" not in text[s:e]]
+        # tags quoted inline in Markdown prose (a tutorial: "use `<step>` and `<octave>`") are
+        # not a score; a backtick inside a score's text (a title) is just a character
+        return [
+            (s, e, text[s:e]) for s, e in find_musicxml(text) if not _INLINE_CODE.search(text, s, e)
+        ]
 
     def incomplete(self, data: bytes) -> bool:
         head = data[:4096]
