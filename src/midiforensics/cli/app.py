@@ -7,10 +7,29 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from typer._click.core import Command, Context  # typer 0.29 vendors click
+from typer._click.exceptions import UsageError
+from typer.core import TyperGroup
 
 from .. import __version__
 
+
+class _Group(TyperGroup):
+    """The ``mf`` group: ``mf blob.txt`` (a file where a command belongs) suggests
+    ``mf decode blob.txt``."""
+
+    def resolve_command(
+        self, ctx: Context, args: list[str]
+    ) -> tuple[str | None, Command | None, list[str]]:
+        name = args[0] if args else ""
+        if name and self.get_command(ctx, name) is None and Path(name).exists():
+            raise UsageError(f"{name!r} is not a command; to decode it: mf decode {name}", ctx)
+        return super().resolve_command(ctx, args)
+
+
 app = typer.Typer(
+    cls=_Group,
+    context_settings={"help_option_names": ["-h", "--help"]},
     name="mf",
     help=(
         "Recover playable music from damaged text: base64 or hex MIDI, MusicXML and ABC in "
@@ -77,6 +96,7 @@ InputsArg = Annotated[
     typer.Argument(
         help="Files, folders (searched recursively) or glob patterns, text or binary; "
         "'-' reads standard input.",
+        metavar="FILE...",
         show_default=False,
     ),
 ]
@@ -90,7 +110,9 @@ def decode(
         typer.Option(
             "--out",
             "-o",
-            help="Output folder (default: NAME-recovered in the current folder). Existing files are never overwritten.",
+            help="Output folder (default: NAME-recovered in the current folder); '-' writes "
+            "the one recovered MIDI file to stdout. Existing files are never overwritten.",
+            metavar="DIR",
         ),
     ] = None,
     as_json: Annotated[
@@ -98,6 +120,12 @@ def decode(
     ] = False,
     notes: Annotated[
         bool, typer.Option("--notes", help="Show each recovered piece's notes (a piano roll).")
+    ] = False,
+    details: Annotated[
+        bool,
+        typer.Option(
+            "--details", "-v", help="Show everything found, decoded and written, every repair."
+        ),
     ] = False,
     play: Annotated[
         bool, typer.Option("--play", help="Play the recovered pieces when done (see mf play).")
@@ -119,7 +147,13 @@ def decode(
     score data the report explains), 1 when nothing musical was found, 2 for usage or input
     errors.
     """
-    code, midis = _process(inputs, out, as_json, write=True, notes=notes, jobs=jobs)
+    if out is not None and str(out) == "-":
+        from .stdout import decode_to_stdout
+
+        raise typer.Exit(decode_to_stdout(inputs, details))
+    code, midis = _process(
+        inputs, out, as_json, write=True, notes=notes, jobs=jobs, details=details
+    )
     if play and midis:
         from ..report.rich import make_console
         from .listen import play_paths
@@ -138,19 +172,30 @@ def scan(
     jobs: Annotated[
         int, typer.Option("--jobs", "-j", help="Inputs scanned at once (worker processes).")
     ] = 1,
+    details: Annotated[
+        bool, typer.Option("--details", "-v", help="Show everything found and decoded.")
+    ] = False,
 ) -> None:
     """Find and classify encoded music without repairing or writing anything (fast)."""
-    raise typer.Exit(_process(inputs, None, as_json, write=False, jobs=jobs)[0])
+    raise typer.Exit(_process(inputs, None, as_json, write=False, jobs=jobs, details=details)[0])
 
 
 @app.command()
 def repair(
     file: Annotated[
-        Path, typer.Argument(help="A damaged MIDI file (.mid, .rmi, or bytes holding one).")
+        Path,
+        typer.Argument(
+            help="A damaged MIDI file (.mid, .rmi, or bytes holding one).", metavar="FILE"
+        ),
     ],
     out: Annotated[
         Path,
-        typer.Option("--out", "-o", help="Where to write the repaired MIDI file (must not exist)."),
+        typer.Option(
+            "--out",
+            "-o",
+            help="Where to write the repaired MIDI file (must not exist).",
+            metavar="FILE",
+        ),
     ],
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the report as JSON on stdout.")
@@ -175,8 +220,11 @@ def repair(
 
     try:
         report = repair_file(name, data, out)
+    except FileExistsError:
+        _err(f"{out} exists; choose a new name (mf never overwrites a file)")
+        raise typer.Exit(EXIT_USAGE) from None
     except OSError as exc:
-        _err(f"cannot write {out}: {exc.strerror or exc}")
+        _err(f"cannot write the output {out}: {exc.strerror or exc}")
         raise typer.Exit(EXIT_USAGE) from None
     if as_json:
         sys.stdout.write(to_json(report) + "\n")
@@ -191,6 +239,7 @@ def _process(
     write: bool,
     notes: bool = False,
     jobs: int = 1,
+    details: bool = False,
 ) -> tuple[int, list[Path]]:
     """Run the inputs; return the exit code and the MIDI files written.
 
@@ -212,17 +261,16 @@ def _process(
         return EXIT_USAGE, []
     single = len(inputs) == 1 and len(files) == 1 and not Path(inputs[0]).is_dir()
     if single:
-        return _process_one(files[0], out, as_json, write, notes)
+        return _process_one(files[0], out, as_json, write, notes, details)
     return _process_many(files, out, as_json, write, jobs)
 
 
 def _process_one(
-    path: Path, out: Path | None, as_json: bool, write: bool, notes: bool
+    path: Path, out: Path | None, as_json: bool, write: bool, notes: bool, details: bool
 ) -> tuple[int, list[Path]]:
-    from ..batch import read_text_bounded
-    from ..pipeline import run, run_windows
     from ..report.json import to_json
     from ..report.rich import RichRenderer, make_console
+    from .run import RunError, run_one
 
     name = "stdin" if str(path) == "-" else str(path)
     out_dir: str | None = None
@@ -233,31 +281,21 @@ def _process_one(
             return EXIT_USAGE, []
         out_dir = str(target)
     try:
-        if name == "stdin":
-            data = sys.stdin.buffer.read()
-            report = run(data, out_dir=out_dir, name=name, repair=write)
-        else:
-            loaded = read_text_bounded(path)
-            if isinstance(loaded, bytes):
-                report = run(loaded, out_dir=out_dir, name=name, repair=write)
-            else:
-                report = run_windows(
-                    loaded, out_dir=out_dir, name=name, repair=write, size=path.stat().st_size
-                )
-    except OSError as exc:
-        _err(f"cannot read {name}: {exc.strerror or exc}")
+        report = run_one(path, out_dir, write, make_console(file=sys.stderr))
+    except RunError as exc:
+        _err(str(exc))
         return EXIT_USAGE, []
     console = make_console(file=sys.stderr if as_json else None)
     if as_json:
         sys.stdout.write(to_json(report) + "\n")
-    RichRenderer().render(report, console)
+    RichRenderer().render(report, console, details=details)
     midis = [Path(a.path) for a in report.artifacts if a.kind == "midi" and a.path]
     if notes:
-        from .listen import notes_renderable
+        from ..listen.show import notes_renderable
 
         for a in report.artifacts:
             if a.kind == "midi" and a.path and a.notes:
-                console.print(notes_renderable(Path(a.path)))
+                console.print(notes_renderable(Path(a.path)))  # repairs are in the report
     found = report.pieces > 0 or report.music_found
     return (EXIT_FOUND if found else EXIT_NOTHING), midis
 
