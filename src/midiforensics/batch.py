@@ -24,8 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # rich is imported only when a table or progress bar is made
-    from rich.console import Console
-    from rich.table import Table
+    from rich.console import Console, RenderableType
 
 # Suffixes taken from a folder; other files are taken when their head reads as text.
 INPUT_SUFFIXES = frozenset(
@@ -435,6 +434,14 @@ def run_batch(
     ]
 
 
+def _ignore_sigint() -> None:
+    """In a worker: Ctrl-C on the terminal reaches every process of the group; the parent
+    handles it (and ends the workers), so the workers print nothing."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _run_pool(
     files: list[Path],
     dirs: list[str | None],
@@ -445,11 +452,16 @@ def _run_pool(
     progress: Any,
     task: Any,
 ) -> None:
+    """Run the inputs in worker processes. On Ctrl-C (or any other way out) the queued inputs
+    are dropped and the running workers are ended at once, not waited for."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
     ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=min(jobs, len(files)), mp_context=ctx) as pool:
+    pool = ProcessPoolExecutor(
+        max_workers=min(jobs, len(files)), mp_context=ctx, initializer=_ignore_sigint
+    )
+    try:
         futures = {
             pool.submit(process_one, str(f), dirs[i], write, json_mode): i
             for i, f in enumerate(files)
@@ -465,36 +477,67 @@ def _run_pool(
             if progress is not None:
                 progress.update(task, description=_short(str(files[i])))
                 progress.advance(task)
+    except BaseException:
+        _end_workers(pool)
+        raise
+    pool.shutdown(wait=True)
+
+
+def _end_workers(pool: Any) -> None:
+    """Stop a process pool now: cancel what is queued and terminate the running workers
+    (``ProcessPoolExecutor`` offers no public way to end a running task)."""
+    processes = list(getattr(pool, "_processes", {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for proc in processes:
+        proc.terminate()
+    for proc in processes:
+        proc.join(timeout=2)
 
 
 def _short(s: str, n: int = 40) -> str:
     return s if len(s) <= n else "…" + s[-(n - 1) :]
 
 
-def summary_table(items: list[BatchItem]) -> Table:
-    """Inputs, blobs, pieces recovered, repairs and failures, one row per input and a total."""
-    from rich.table import Table
+def summary_table(items: list[BatchItem], write: bool = True) -> RenderableType:
+    """The end of a batch: a title line with the totals (pieces *recovered* by ``decode``,
+    inputs with music *found* by ``scan``), then one wrapped line per input, its path relative
+    to the inputs' common folder, so that no path is cut at any width."""
+    from rich.console import Group
+    from rich.padding import Padding
     from rich.text import Text
 
     failures = sum(1 for it in items if not it.ok)
     pieces = sum(it.pieces for it in items)
-    table = Table(
-        title=f"{len(items)} input{'s' if len(items) != 1 else ''}: {pieces} piece"
-        f"{'s' if pieces != 1 else ''} recovered, {failures} failure{'s' if failures != 1 else ''}",
-        show_footer=True,
+    n = len(items)
+    if write:
+        done = f"{pieces} piece{'s' if pieces != 1 else ''} recovered"
+    else:
+        found = sum(1 for it in items if it.found)
+        done = f"music found in {found} of them"
+    paths = [it.path for it in items]
+    try:
+        common = os.path.commonpath(paths) if n > 1 and "-" not in paths else ""
+    except ValueError:
+        common = ""
+    if common and os.path.isfile(common):
+        common = os.path.dirname(common)
+    where = f" in {common}" if common else ""
+    title = Text(
+        f"{n} input{'s' if n != 1 else ''}{where}: {done}, "
+        f"{failures} failure{'s' if failures != 1 else ''}",
+        style="bold",
     )
-    table.add_column("input", footer=f"{len(items)} inputs", overflow="fold")
-    table.add_column("blobs", justify="right", footer=str(sum(it.blobs for it in items)))
-    table.add_column("pieces", justify="right", footer=str(pieces))
-    table.add_column("repairs", justify="right", footer=str(sum(it.repairs for it in items)))
-    table.add_column("result", footer=f"{failures} failed" if failures else "", overflow="fold")
+    rows: list[RenderableType] = [title]
     for it in items:
-        if it.ok:
-            result = Text(it.verdict or "done", style="green" if it.pieces else "")
+        name = os.path.relpath(it.path, common) if common else it.path
+        line = Text(f"{name}: ")
+        if not it.ok:
+            line.append(f"failed: {it.error}", style="red")
         else:
-            result = Text(f"failed: {it.error}", style="red")
-        table.add_row(it.path, str(it.blobs), str(it.pieces), str(it.repairs), result)
-    return table
+            line.append(f"{it.blobs} payload{'s' if it.blobs != 1 else ''}, ")
+            line.append(it.verdict or "done", style="green" if it.pieces else "")
+        rows.append(Padding(line, (0, 0, 0, 2), expand=False))
+    return Group(*rows)
 
 
 __all__ = [

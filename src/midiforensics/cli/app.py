@@ -2,16 +2,35 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from typer._click.core import Command, Context  # typer 0.29 vendors click
+from typer._click.core import Command as ClickCommand
+from typer._click.core import Context  # typer 0.29 vendors click
 from typer._click.exceptions import UsageError
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
 from .. import __version__
+
+_TYPE_LABEL = re.compile(r" <[A-Za-z\[\]|, ]+>")
+_BRACED = re.compile(r"\{([A-Z.]+)\}\.\.\.")
+
+
+def clean_help(text: str) -> str:
+    """Help without typer's type labels (``<list[str]>``, blanked so columns stay aligned)
+    and with ``FILE...`` for ``{FILE...}...`` in the usage line."""
+    text = _TYPE_LABEL.sub(lambda m: " " * len(m.group()), text)
+    return _BRACED.sub(r"\1", text)
+
+
+class Command(TyperCommand):
+    """A command whose help reads cleanly (see :func:`clean_help`)."""
+
+    def get_help(self, ctx: Context) -> str:
+        return clean_help(super().get_help(ctx))
 
 
 class _Group(TyperGroup):
@@ -20,7 +39,7 @@ class _Group(TyperGroup):
 
     def resolve_command(
         self, ctx: Context, args: list[str]
-    ) -> tuple[str | None, Command | None, list[str]]:
+    ) -> tuple[str | None, ClickCommand | None, list[str]]:
         name = args[0] if args else ""
         if name and self.get_command(ctx, name) is None and Path(name).exists():
             raise UsageError(f"{name!r} is not a command; to decode it: mf decode {name}", ctx)
@@ -41,7 +60,7 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 
-EXIT_FOUND, EXIT_NOTHING, EXIT_USAGE = 0, 1, 2
+EXIT_FOUND, EXIT_NOTHING, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 class InputError(Exception):
@@ -102,7 +121,7 @@ InputsArg = Annotated[
 ]
 
 
-@app.command()
+@app.command(cls=Command)
 def decode(
     inputs: InputsArg,
     out: Annotated[
@@ -163,7 +182,7 @@ def decode(
     raise typer.Exit(code)
 
 
-@app.command()
+@app.command(cls=Command)
 def scan(
     inputs: InputsArg,
     as_json: Annotated[
@@ -180,7 +199,7 @@ def scan(
     raise typer.Exit(_process(inputs, None, as_json, write=False, jobs=jobs, details=details)[0])
 
 
-@app.command()
+@app.command(cls=Command)
 def repair(
     file: Annotated[
         Path,
@@ -260,9 +279,13 @@ def _process(
             _err(e)
         return EXIT_USAGE, []
     single = len(inputs) == 1 and len(files) == 1 and not Path(inputs[0]).is_dir()
-    if single:
-        return _process_one(files[0], out, as_json, write, notes, details)
-    return _process_many(files, out, as_json, write, jobs)
+    try:
+        if single:
+            return _process_one(files[0], out, as_json, write, notes, details)
+        return _process_many(files, out, as_json, write, jobs)
+    except KeyboardInterrupt:
+        _err("interrupted; the files written so far are kept")
+        return EXIT_INTERRUPTED, []
 
 
 def _process_one(
@@ -310,7 +333,7 @@ def _process_many(
 
     console = make_console(file=sys.stderr if as_json else None)
     items = run_batch(files, out, jobs, make_console(file=sys.stderr), as_json, write)
-    console.print(summary_table(items))
+    console.print(summary_table(items, write))
     for item in items:
         if item.error:
             _err(f"{item.path}: {item.error}")
@@ -331,6 +354,11 @@ _register_extras()
 
 
 def main() -> None:
+    import signal
+
+    # Ctrl-C always stops mf, even when started where SIGINT is ignored (a background job of
+    # a script): the batch then ends its workers and exits 130 with one line
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         app()
     except KeyboardInterrupt:
