@@ -159,3 +159,27 @@ def test_ctrl_c_stops_a_batch_at_once(tmp_path: Path) -> None:
     assert proc.returncode == 130
     assert "Traceback" not in err.decode()
     assert err.decode().count("\n") == 1
+
+
+def test_report_and_show_agree_on_length_and_tracks(tmp_path: Path) -> None:
+    for sample in (SEED, SAMPLES / "chat-clean-midi.txt"):
+        out = tmp_path / sample.stem
+        code, _ = _mf(["decode", str(sample), "-o", str(out)])
+        assert code == 0
+        report = json.loads((out / "report.json").read_text())
+        piece = next(a for a in report["artifacts"] if a["kind"] == "midi" and a["notes"])
+        code, shown = _mf(["show", piece["path"]])
+        assert code == 0
+        assert f"{piece['seconds']:.1f} s" in shown
+        tracks = piece["tracks"]
+        assert f"{tracks} track{'s' if tracks != 1 else ''}," in shown
+
+
+def test_show_png_never_overwrites(tmp_path: Path) -> None:
+    midi = tmp_path / "a.mid"
+    midi.write_bytes(base64.b64decode(_midi_b64([60, 64, 67])))
+    png = tmp_path / "roll.png"
+    png.write_bytes(b"keep")
+    code, out = _mf(["show", str(midi), "--png", str(png)])
+    assert code == 2 and "exists" in out
+    assert png.read_bytes() == b"keep"

@@ -283,8 +283,7 @@ def _process(
         if single:
             return _process_one(files[0], out, as_json, write, notes, details)
         return _process_many(files, out, as_json, write, jobs)
-    except KeyboardInterrupt:
-        _err("interrupted; the files written so far are kept")
+    except KeyboardInterrupt:  # main's SIGINT handler has said so on stderr
         return EXIT_INTERRUPTED, []
 
 
@@ -353,17 +352,29 @@ def _register_extras() -> None:
 _register_extras()
 
 
+def _interrupted(signum: int, frame: object) -> None:
+    """SIGINT: one line on stderr (the first time only), then KeyboardInterrupt, which ends
+    the batch's workers and, through typer, exits 130."""
+    global _said_interrupted
+    if not _said_interrupted:
+        _said_interrupted = True
+        _err("interrupted; the files written so far are kept")
+    raise KeyboardInterrupt
+
+
+_said_interrupted = False
+
+
 def main() -> None:
     import signal
 
     # Ctrl-C always stops mf, even when started where SIGINT is ignored (a background job of
-    # a script): the batch then ends its workers and exits 130 with one line
-    signal.signal(signal.SIGINT, signal.default_int_handler)
+    # a script); typer turns the KeyboardInterrupt into exit code 130
+    signal.signal(signal.SIGINT, _interrupted)
     try:
         app()
     except KeyboardInterrupt:
-        _err("interrupted")
-        sys.exit(130)
+        sys.exit(EXIT_INTERRUPTED)
 
 
 if __name__ == "__main__":

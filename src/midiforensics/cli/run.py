@@ -98,11 +98,11 @@ def run_one(path: Path, out_dir: str | None, write: bool, progress_console: Cons
             size = path.stat().st_size
     except OSError as exc:
         raise RunError(f"cannot read the input {name}: {exc.strerror or exc}") from None
-    label = "decoding" if write else "scanning"
+    label = f"{'decoding' if write else 'scanning'} {path.name or name}"
+    # a bar over the windows of a large text; a running display for an input read whole
+    total = None if name == "stdin" or isinstance(loaded, bytes) else size
     try:
-        with LateProgress(
-            progress_console, f"{label} {path.name or name}", size, PROGRESS_AFTER
-        ) as bar:
+        with LateProgress(progress_console, label, total, PROGRESS_AFTER) as bar:
             if name == "stdin":
                 return run(data, out_dir=out_dir, name=name, repair=write)
             if isinstance(loaded, bytes):
