@@ -183,3 +183,13 @@ def test_show_png_never_overwrites(tmp_path: Path) -> None:
     code, out = _mf(["show", str(midi), "--png", str(png)])
     assert code == 2 and "exists" in out
     assert png.read_bytes() == b"keep"
+
+
+def test_a_failed_write_is_not_called_a_failed_read(tmp_path: Path) -> None:
+    blocker = tmp_path / "afile"
+    blocker.write_text("a file where a folder is wanted")
+    result = CliRunner().invoke(app, ["decode", str(SEED), "-o", str(blocker / "sub")])
+    assert result.exit_code == 2
+    assert "cannot write the output" in result.stderr and "cannot read" not in result.stderr
+    missing = CliRunner().invoke(app, ["decode", str(tmp_path / "nope.txt")])
+    assert missing.exit_code == 2 and "no such file" in missing.stderr

@@ -315,6 +315,19 @@ def _out_dirs(files: list[Path], out: Path | None) -> list[Path]:
     return dirs
 
 
+def os_error_text(exc: OSError, name: str, out_dir: str | None) -> str:
+    """Which side failed, in words: writing the output (the failing path lies in the output
+    folder) or reading the input."""
+    why = exc.strerror or str(exc)
+    failed = str(exc.filename or "")
+    if out_dir and failed:
+        root = os.path.abspath(out_dir)
+        full = os.path.abspath(failed)
+        if full == root or full.startswith(root + os.sep):
+            return f"cannot write the output {failed}: {why}"
+    return f"cannot read the input {name}: {why}"
+
+
 def _fail(path: str, out_dir: str | None, msg: str) -> BatchItem:
     return BatchItem(path, False, 0, 0, 0, msg, out_dir)
 
@@ -361,7 +374,7 @@ def process_one(
             report=doc,
         )
     except OSError as exc:
-        return _fail(path, out_dir, f"cannot read: {exc.strerror or exc}")
+        return _fail(path, out_dir, os_error_text(exc, path, out_dir))
     except MemoryError:
         return _fail(path, out_dir, "out of memory")
     except Exception as exc:  # noqa: BLE001 - one input's failure must not end the batch

@@ -34,8 +34,9 @@ def _fail(message: str) -> None:
 
 
 def _clock(seconds: float) -> str:
-    m, s = divmod(int(seconds), 60)
-    return f"{m}:{s:02d}"
+    from ..listen.show import length_text
+
+    return length_text(seconds)
 
 
 def play_paths(
@@ -90,7 +91,7 @@ def play_paths(
 
 
 def _play_one(backend: Backend, progress: Progress, name: str, midi: Path, total: float) -> None:
-    task = progress.add_task(name, total=total or None, clock=f"0:00 / {_clock(total)}")
+    task = progress.add_task(name, total=total or None, clock=f"{_clock(0)} / {_clock(total)}")
     backend.start(midi)
     began = time.monotonic()
     # a player that never reports the end is stopped well after the piece should be over

@@ -4,7 +4,6 @@ one line that says whether reading the input or writing the output failed."""
 
 from __future__ import annotations
 
-import os
 import sys
 import threading
 from collections.abc import Iterator
@@ -83,7 +82,7 @@ def _counted(windows: Iterator[Window], bar: LateProgress) -> Iterator[Window]:
 
 def run_one(path: Path, out_dir: str | None, write: bool, progress_console: Console) -> Report:
     """The report for one input (``-`` is standard input). Raises :class:`RunError`."""
-    from ..batch import read_text_bounded
+    from ..batch import os_error_text, read_text_bounded
     from ..pipeline import run, run_windows
 
     name = "stdin" if str(path) == "-" else str(path)
@@ -110,16 +109,4 @@ def run_one(path: Path, out_dir: str | None, write: bool, progress_console: Cons
             windows = _counted(loaded, bar)
             return run_windows(windows, out_dir=out_dir, name=name, repair=write, size=size)
     except OSError as exc:
-        raise RunError(_os_error(exc, name, out_dir)) from None
-
-
-def _os_error(exc: OSError, name: str, out_dir: str | None) -> str:
-    """Which side failed: writing (the failing path lies in the output folder) or reading."""
-    why = exc.strerror or str(exc)
-    failed = str(exc.filename or "")
-    if out_dir and failed:
-        root = os.path.abspath(out_dir)
-        full = os.path.abspath(failed)
-        if full == root or full.startswith(root + os.sep):
-            return f"cannot write the output {failed}: {why}"
-    return f"cannot read the input {name}: {why}"
+        raise RunError(os_error_text(exc, name, out_dir)) from None

@@ -149,8 +149,9 @@ def describe(path: Path, name: str | None = None) -> MidiSummary:
 # --- terminal -------------------------------------------------------------------------------
 
 
-def _clock(seconds: float) -> str:
-    """A length as the report gives it (``6.6 s``), with minutes past a minute."""
+def length_text(seconds: float) -> str:
+    """A length as the report, ``mf show`` and ``mf play`` give it (``6.6 s``), with minutes
+    past a minute (``75.0 s (1:15)``)."""
     if seconds < 60:
         return f"{seconds:.1f} s"
     m, s = divmod(int(round(seconds)), 60)
@@ -182,7 +183,7 @@ def header(summary: MidiSummary) -> Table:
     grid.add_row("piece", summary.name)
     grid.add_row(
         "length",
-        f"{_clock(summary.seconds)}  ({len(summary.notes)} notes, {summary.tracks} track{'s' if summary.tracks != 1 else ''}, range {span})",
+        f"{length_text(summary.seconds)}  ({len(summary.notes)} notes, {summary.tracks} track{'s' if summary.tracks != 1 else ''}, range {span})",
     )
     grid.add_row("tempo", tempo)
     grid.add_row("meter", meter + (f"   key {', '.join(summary.keys)}" if summary.keys else ""))
