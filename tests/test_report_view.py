@@ -193,3 +193,27 @@ def test_a_failed_write_is_not_called_a_failed_read(tmp_path: Path) -> None:
     assert "cannot write the output" in result.stderr and "cannot read" not in result.stderr
     missing = CliRunner().invoke(app, ["decode", str(tmp_path / "nope.txt")])
     assert missing.exit_code == 2 and "no such file" in missing.stderr
+
+
+def test_piece_line_says_what_was_lost_or_guessed(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from midiforensics import decode
+    from midiforensics.report.models import Repair
+    from midiforensics.report.rich import RichRenderer, make_console
+
+    report = decode(SEED.read_bytes(), out_dir=str(tmp_path / "o"))
+    lossy = (
+        Repair("midi", "delta-time", "unknown delta: 0 taken", offset=9, loss="guessed"),
+        Repair("midi", "delta-time", "unknown delta: 0 taken", offset=19, loss="guessed"),
+        Repair("midi", "track", "bass track cut off", offset=40, loss="lost"),
+    )
+    arts = tuple(
+        replace(a, repairs=a.repairs + lossy, verdict="salvaged") if a.kind == "midi" else a
+        for a in report.artifacts
+    )
+    buf = io.StringIO()
+    RichRenderer().render(replace(report, artifacts=arts), make_console(file=buf, width=80))
+    out = " ".join(buf.getvalue().split())
+    assert "salvaged 0." in out
+    assert "lost: track; guessed: delta time ×2" in out

@@ -393,8 +393,8 @@ def run_batch(
 
     ``write=False`` scans only (``mf scan``): nothing is written, no folders are made. With
     ``jobs > 1`` and several inputs, each input is run in a worker process (spawned, so the
-    progress bar's thread is never forked). A progress bar goes to ``console`` (stderr by
-    default) when there are several inputs.
+    progress bar's thread is never forked). A progress bar goes to ``console`` when one is
+    given (the CLI's, even for one input), else to stderr when there are several inputs.
     """
     if not files:
         return []
@@ -404,7 +404,7 @@ def run_batch(
     results: list[BatchItem | None] = [None] * len(files)
     progress = None
     task = None
-    if len(files) > 1:
+    if len(files) > 1 or console is not None:
         from rich.progress import (
             BarColumn,
             MofNCompleteColumn,

@@ -116,14 +116,14 @@ def _grouped(repairs: tuple[Repair, ...]) -> list[list[Repair]]:
 
 def missing_words(repairs: tuple[Repair, ...] | list[Repair]) -> str:
     """What a piece lacks, in words, from its repairs marked lost or guessed:
-    ``"header lost; delta time guessed ×3"``; "" when nothing was lost or guessed."""
-    counts: Counter[tuple[str, str]] = Counter(
-        (r.kind.replace("-", " "), r.loss) for r in repairs if r.loss
-    )
-    words = []
-    for (kind, loss), n in counts.items():
-        words.append(f"{kind} {loss}" + (f" ×{n}" if n > 1 else ""))
-    return "; ".join(words)
+    ``"lost: header, delta time ×3; guessed: octave"``; "" when nothing was lost or guessed."""
+    parts = []
+    for loss in ("lost", "guessed"):
+        counts = Counter(r.kind.replace("-", " ") for r in repairs if r.loss == loss)
+        if counts:
+            kinds = ", ".join(k + (f" ×{n}" if n > 1 else "") for k, n in counts.items())
+            parts.append(f"{loss}: {kinds}")
+    return "; ".join(parts)
 
 
 def _length(seconds: float, bpm: float | None) -> str:
