@@ -219,6 +219,7 @@ def repair(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the report as JSON on stdout.")
     ] = False,
+    details: Annotated[bool, typer.Option("--details", "-v", help="Show every repair.")] = False,
 ) -> None:
     """Repair one damaged MIDI file: binary in, binary out, every change reported.
 
@@ -247,7 +248,8 @@ def repair(
         raise typer.Exit(EXIT_USAGE) from None
     if as_json:
         sys.stdout.write(to_json(report) + "\n")
-    RichRenderer().render(report, make_console(file=sys.stderr if as_json else None))
+    console = make_console(file=sys.stderr if as_json else None)
+    RichRenderer().render(report, console, details=details)
     raise typer.Exit(EXIT_FOUND if report.pieces else EXIT_NOTHING)
 
 

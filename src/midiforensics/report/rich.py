@@ -278,7 +278,7 @@ class RichRenderer:
         if others and not to_stdout:
             listed = ", ".join(f"{n} {kind}" for kind, n in others.items())
             out.append(Text(f"Also written: {listed} (report.json lists all)", style="mf.dim"))
-        if not report.pieces:
+        if not report.pieces and not report.music_found:
             preview = prose_preview(report)
             if preview:
                 out.append(Text.assemble(("The decoded text says: ", "mf.title"), f"“{preview}”"))
