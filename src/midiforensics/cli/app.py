@@ -60,7 +60,8 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 
-EXIT_FOUND, EXIT_NOTHING, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_FOUND, EXIT_NOTHING, EXIT_USAGE = 0, 1, 2
+EXIT_INTERRUPTED = 130  # Ctrl-C (see cli/interrupt.py)
 
 
 class InputError(Exception):
@@ -354,29 +355,11 @@ def _register_extras() -> None:
 _register_extras()
 
 
-def _interrupted(signum: int, frame: object) -> None:
-    """SIGINT: one line on stderr (the first time only), then KeyboardInterrupt, which ends
-    the batch's workers and, through typer, exits 130."""
-    global _said_interrupted
-    if not _said_interrupted:
-        _said_interrupted = True
-        _err("interrupted; the files written so far are kept")
-    raise KeyboardInterrupt
-
-
-_said_interrupted = False
-
-
 def main() -> None:
-    import signal
+    """The ``mf`` program (``python -m midiforensics`` comes here): see ``cli.main``."""
+    from . import main as program
 
-    # Ctrl-C always stops mf, even when started where SIGINT is ignored (a background job of
-    # a script); typer turns the KeyboardInterrupt into exit code 130
-    signal.signal(signal.SIGINT, _interrupted)
-    try:
-        app()
-    except KeyboardInterrupt:
-        sys.exit(EXIT_INTERRUPTED)
+    program()
 
 
 if __name__ == "__main__":
