@@ -258,3 +258,13 @@ def test_read_text_bounded_small_binary_and_large(tmp_path: Path) -> None:
     got = read_text_bounded(large, size=1000)
     assert not isinstance(got, bytes)
     assert "".join(w.text for w in got) == text
+
+
+def test_summary_of_a_big_batch_lists_failures_first_and_stops() -> None:
+    items = [BatchItem(f"d/ok{i}.txt", True, 1, 1, 0, None, None, True, "done") for i in range(60)]
+    items.append(BatchItem("d/bad.txt", False, 0, 0, 0, "cannot read the input", None))
+    buf = io.StringIO()
+    Console(file=buf, width=80).print(summary_table(items))
+    lines = buf.getvalue().splitlines()
+    assert "bad.txt: failed: cannot read the input" in lines[1]
+    assert len(lines) == 42 and "21 more inputs" in lines[-1]

@@ -58,6 +58,7 @@ INPUT_SUFFIXES = frozenset(
 _SKIP_DIRS = {"__pycache__", "node_modules"}
 WINDOW_CHARS = 16 * 1024 * 1024  # a window of a large text
 READ_BLOCK = 1024 * 1024
+SUMMARY_LINES = 40  # inputs listed at the end of a batch (failures first)
 
 
 @dataclass(frozen=True)
@@ -514,7 +515,8 @@ def _short(s: str, n: int = 40) -> str:
 def summary_table(items: list[BatchItem], write: bool = True) -> RenderableType:
     """The end of a batch: a title line with the totals (pieces *recovered* by ``decode``,
     inputs with music *found* by ``scan``), then one wrapped line per input, its path relative
-    to the inputs' common folder, so that no path is cut at any width."""
+    to the inputs' common folder, so that no path is cut at any width; failures first, at
+    most :data:`SUMMARY_LINES` lines."""
     from rich.console import Group
     from rich.padding import Padding
     from rich.text import Text
@@ -541,7 +543,9 @@ def summary_table(items: list[BatchItem], write: bool = True) -> RenderableType:
         style="bold",
     )
     rows: list[RenderableType] = [title]
-    for it in items:
+    shown = [it for it in items if not it.ok] + [it for it in items if it.ok]
+    hidden = max(0, len(shown) - SUMMARY_LINES)
+    for it in shown[: len(shown) - hidden]:
         name = os.path.relpath(it.path, common) if common else it.path
         line = Text(f"{name}: ")
         if not it.ok:
@@ -550,6 +554,8 @@ def summary_table(items: list[BatchItem], write: bool = True) -> RenderableType:
             line.append(f"{it.blobs} payload{'s' if it.blobs != 1 else ''}, ")
             line.append(it.verdict or "done", style="green" if it.pieces else "")
         rows.append(Padding(line, (0, 0, 0, 2), expand=False))
+    if hidden:
+        rows.append(Text(f"  … {hidden:,} more inputs: each one's report.json has it all"))
     return Group(*rows)
 
 
