@@ -13,14 +13,8 @@ import typer
 from rich.console import Console
 from typer.testing import CliRunner
 
-from midiforensics.cli.listen import register
-from midiforensics.listen.show import (
-    PianoRoll,
-    describe,
-    notes_renderable,
-    pitch_name,
-    repairs_from_report,
-)
+from midiforensics.cli.listen import notes_renderable, register
+from midiforensics.listen.show import PianoRoll, describe, pitch_name, repairs_from_report
 from midiforensics.report.models import Repair
 
 TPB = 480
@@ -137,7 +131,7 @@ def test_repairs_are_shown_from_report_json(tmp_path: Path) -> None:
     (tmp_path / "report.json").write_text(json.dumps(report))
     found = repairs_from_report(midi)
     assert [r.where for r in found] == ["L30:C7"]
-    text = render(notes_renderable(midi, repairs=found))
+    text = render(notes_renderable(midi))
     assert "<fifthhs> → <fifths>" in text and "L30:C7" in text
 
 

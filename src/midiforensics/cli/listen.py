@@ -1,5 +1,5 @@
 """The ``play``, ``render`` and ``show`` commands, added to the main typer app by ``register``,
-and the function ``mf decode --play`` calls.
+and the functions ``mf decode --play`` / ``--notes`` call.
 
 Bad input ends with one line on stderr and exit code 2; no audio device with one line and
 exit code 1; Ctrl-C during playback stops cleanly with exit code 130.
@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
+from rich.console import Console, RenderableType
 
 from ..listen.play import NoAudioDevice, PlayError, find_soundfont, get_backend
 from ..listen.play.inputs import midi_files, midi_timing
@@ -102,6 +102,15 @@ def _play_one(backend: Backend, progress: Progress, name: str, midi: Path, total
         time.sleep(0.05)
     backend.stop()
     progress.update(task, completed=total, clock=f"{_clock(total)} / {_clock(total)}")
+
+
+def notes_renderable(midi_path: Path) -> RenderableType:
+    """The compact view of one piece for ``mf decode --notes`` (repairs from report.json
+    beside it, when there is one)."""
+    from ..listen.show import notes_renderable as view
+    from ..listen.show import repairs_from_report
+
+    return view(midi_path, repairs=repairs_from_report(Path(midi_path)))
 
 
 # --- typer commands -------------------------------------------------------------------------
