@@ -1,5 +1,5 @@
 """The ``play``, ``render`` and ``show`` commands, added to the main typer app by ``register``,
-and the functions ``mf decode --play`` / ``--notes`` call.
+and the functions ``mf decode --play`` and the notebooks call.
 
 Bad input ends with one line on stderr and exit code 2; no audio device with one line and
 exit code 1; Ctrl-C during playback stops cleanly with exit code 130.
