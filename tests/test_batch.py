@@ -165,9 +165,21 @@ def test_summary_table_counts() -> None:
     out = buf.getvalue()
     assert "2 inputs: 2 pieces recovered, 1 failure" in out
     assert "failed: cannot read: denied" in out
-    assert "1 failed" in out
     lines = [ln for ln in out.splitlines() if "a.txt" in ln]
     assert lines and "2 playable pieces recovered" in lines[0]
+
+
+def test_scan_summary_says_found_not_recovered() -> None:
+    items = [
+        BatchItem("d/a.txt", True, 0, 1, 0, None, None, True, "found 1 midi"),
+        BatchItem("d/b.txt", True, 0, 0, 0, None, None, False, "nothing musical found"),
+    ]
+    buf = io.StringIO()
+    Console(file=buf, width=80).print(summary_table(items, write=False))
+    out = buf.getvalue()
+    assert "2 inputs in d: music found in 1 of them, 0 failures" in out
+    assert "recovered" not in out
+    assert "  a.txt: 1 payload, found 1 midi" in out
 
 
 def test_json_mode_carries_the_report(tmp_path: Path) -> None:
@@ -246,3 +258,13 @@ def test_read_text_bounded_small_binary_and_large(tmp_path: Path) -> None:
     got = read_text_bounded(large, size=1000)
     assert not isinstance(got, bytes)
     assert "".join(w.text for w in got) == text
+
+
+def test_summary_of_a_big_batch_lists_failures_first_and_stops() -> None:
+    items = [BatchItem(f"d/ok{i}.txt", True, 1, 1, 0, None, None, True, "done") for i in range(60)]
+    items.append(BatchItem("d/bad.txt", False, 0, 0, 0, "cannot read the input", None))
+    buf = io.StringIO()
+    Console(file=buf, width=80).print(summary_table(items))
+    lines = buf.getvalue().splitlines()
+    assert "bad.txt: failed: cannot read the input" in lines[1]
+    assert len(lines) == 42 and "21 more inputs" in lines[-1]

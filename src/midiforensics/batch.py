@@ -24,8 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # rich is imported only when a table or progress bar is made
-    from rich.console import Console
-    from rich.table import Table
+    from rich.console import Console, RenderableType
 
 # Suffixes taken from a folder; other files are taken when their head reads as text.
 INPUT_SUFFIXES = frozenset(
@@ -59,6 +58,7 @@ INPUT_SUFFIXES = frozenset(
 _SKIP_DIRS = {"__pycache__", "node_modules"}
 WINDOW_CHARS = 16 * 1024 * 1024  # a window of a large text
 READ_BLOCK = 1024 * 1024
+SUMMARY_LINES = 40  # inputs listed at the end of a batch (failures first)
 
 
 @dataclass(frozen=True)
@@ -316,6 +316,19 @@ def _out_dirs(files: list[Path], out: Path | None) -> list[Path]:
     return dirs
 
 
+def os_error_text(exc: OSError, name: str, out_dir: str | None) -> str:
+    """Which side failed, in words: writing the output (the failing path lies in the output
+    folder) or reading the input."""
+    why = exc.strerror or str(exc)
+    failed = str(exc.filename or "")
+    if out_dir and failed:
+        root = os.path.abspath(out_dir)
+        full = os.path.abspath(failed)
+        if full == root or full.startswith(root + os.sep):
+            return f"cannot write the output {failed}: {why}"
+    return f"cannot read the input {name}: {why}"
+
+
 def _fail(path: str, out_dir: str | None, msg: str) -> BatchItem:
     return BatchItem(path, False, 0, 0, 0, msg, out_dir)
 
@@ -362,7 +375,7 @@ def process_one(
             report=doc,
         )
     except OSError as exc:
-        return _fail(path, out_dir, f"cannot read: {exc.strerror or exc}")
+        return _fail(path, out_dir, os_error_text(exc, path, out_dir))
     except MemoryError:
         return _fail(path, out_dir, "out of memory")
     except Exception as exc:  # noqa: BLE001 - one input's failure must not end the batch
@@ -381,8 +394,8 @@ def run_batch(
 
     ``write=False`` scans only (``mf scan``): nothing is written, no folders are made. With
     ``jobs > 1`` and several inputs, each input is run in a worker process (spawned, so the
-    progress bar's thread is never forked). A progress bar goes to ``console`` (stderr by
-    default) when there are several inputs.
+    progress bar's thread is never forked). A progress bar goes to ``console`` when one is
+    given (the CLI's, even for one input), else to stderr when there are several inputs.
     """
     if not files:
         return []
@@ -392,7 +405,7 @@ def run_batch(
     results: list[BatchItem | None] = [None] * len(files)
     progress = None
     task = None
-    if len(files) > 1:
+    if len(files) > 1 or console is not None:
         from rich.progress import (
             BarColumn,
             MofNCompleteColumn,
@@ -435,6 +448,14 @@ def run_batch(
     ]
 
 
+def _ignore_sigint() -> None:
+    """In a worker: Ctrl-C on the terminal reaches every process of the group; the parent
+    handles it (and ends the workers), so the workers print nothing."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _run_pool(
     files: list[Path],
     dirs: list[str | None],
@@ -445,11 +466,16 @@ def _run_pool(
     progress: Any,
     task: Any,
 ) -> None:
+    """Run the inputs in worker processes. On Ctrl-C (or any other way out) the queued inputs
+    are dropped and the running workers are ended at once, not waited for."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
     ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=min(jobs, len(files)), mp_context=ctx) as pool:
+    pool = ProcessPoolExecutor(
+        max_workers=min(jobs, len(files)), mp_context=ctx, initializer=_ignore_sigint
+    )
+    try:
         futures = {
             pool.submit(process_one, str(f), dirs[i], write, json_mode): i
             for i, f in enumerate(files)
@@ -465,36 +491,72 @@ def _run_pool(
             if progress is not None:
                 progress.update(task, description=_short(str(files[i])))
                 progress.advance(task)
+    except BaseException:
+        _end_workers(pool)
+        raise
+    pool.shutdown(wait=True)
+
+
+def _end_workers(pool: Any) -> None:
+    """Stop a process pool now: cancel what is queued and terminate the running workers
+    (``ProcessPoolExecutor`` offers no public way to end a running task)."""
+    processes = list(getattr(pool, "_processes", {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for proc in processes:
+        proc.terminate()
+    for proc in processes:
+        proc.join(timeout=2)
 
 
 def _short(s: str, n: int = 40) -> str:
     return s if len(s) <= n else "…" + s[-(n - 1) :]
 
 
-def summary_table(items: list[BatchItem]) -> Table:
-    """Inputs, blobs, pieces recovered, repairs and failures, one row per input and a total."""
-    from rich.table import Table
+def summary_table(items: list[BatchItem], write: bool = True) -> RenderableType:
+    """The end of a batch: a title line with the totals (pieces *recovered* by ``decode``,
+    inputs with music *found* by ``scan``), then one wrapped line per input, its path relative
+    to the inputs' common folder, so that no path is cut at any width; failures first, at
+    most :data:`SUMMARY_LINES` lines."""
+    from rich.console import Group
+    from rich.padding import Padding
     from rich.text import Text
 
     failures = sum(1 for it in items if not it.ok)
     pieces = sum(it.pieces for it in items)
-    table = Table(
-        title=f"{len(items)} input{'s' if len(items) != 1 else ''}: {pieces} piece"
-        f"{'s' if pieces != 1 else ''} recovered, {failures} failure{'s' if failures != 1 else ''}",
-        show_footer=True,
+    n = len(items)
+    if write:
+        done = f"{pieces} piece{'s' if pieces != 1 else ''} recovered"
+    else:
+        found = sum(1 for it in items if it.found)
+        done = f"music found in {found} of them"
+    paths = [it.path for it in items]
+    try:
+        common = os.path.commonpath(paths) if n > 1 and "-" not in paths else ""
+    except ValueError:
+        common = ""
+    if common and os.path.isfile(common):
+        common = os.path.dirname(common)
+    where = f" in {common}" if common else ""
+    title = Text(
+        f"{n} input{'s' if n != 1 else ''}{where}: {done}, "
+        f"{failures} failure{'s' if failures != 1 else ''}",
+        style="bold",
     )
-    table.add_column("input", footer=f"{len(items)} inputs", overflow="fold")
-    table.add_column("blobs", justify="right", footer=str(sum(it.blobs for it in items)))
-    table.add_column("pieces", justify="right", footer=str(pieces))
-    table.add_column("repairs", justify="right", footer=str(sum(it.repairs for it in items)))
-    table.add_column("result", footer=f"{failures} failed" if failures else "", overflow="fold")
-    for it in items:
-        if it.ok:
-            result = Text(it.verdict or "done", style="green" if it.pieces else "")
+    rows: list[RenderableType] = [title]
+    shown = [it for it in items if not it.ok] + [it for it in items if it.ok]
+    hidden = max(0, len(shown) - SUMMARY_LINES)
+    for it in shown[: len(shown) - hidden]:
+        name = os.path.relpath(it.path, common) if common else it.path
+        line = Text(f"{name}: ")
+        if not it.ok:
+            line.append(f"failed: {it.error}", style="red")
         else:
-            result = Text(f"failed: {it.error}", style="red")
-        table.add_row(it.path, str(it.blobs), str(it.pieces), str(it.repairs), result)
-    return table
+            line.append(f"{it.blobs} payload{'s' if it.blobs != 1 else ''}, ")
+            line.append(it.verdict or "done", style="green" if it.pieces else "")
+        rows.append(Padding(line, (0, 0, 0, 2), expand=False))
+    if hidden:
+        rows.append(Text(f"  … {hidden:,} more inputs: each one's report.json has it all"))
+    return Group(*rows)
 
 
 __all__ = [

@@ -1,7 +1,7 @@
 """Write artifacts into the output folder: never outside it, never over an existing file.
 
 Names are built from our own labels (never from titles or names found in the input) and then
-reduced to a safe alphabet. Each file is written to a temporary name in the folder and linked
+reduced to a safe alphabet. Files get the mode the user's umask gives (0644 under 022). Each file is written to a temporary name in the folder and linked
 to its final name, which fails if that name exists: a second run into the same folder keeps the
 first run's files and picks the next free name.
 """
@@ -23,6 +23,40 @@ def safe_name(name: str) -> str:
     return name[:MAX_NAME]
 
 
+def _umask() -> int:
+    """The process umask (read by setting it and setting it back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _staged(folder: Path, data: bytes, suffix: str = ".part") -> str:
+    """``data`` in a temporary file in ``folder``, with the mode a new file gets under the
+    user's umask (``mkstemp`` makes 0600); returns its path."""
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".mf-", suffix=suffix)
+    try:
+        os.fchmod(fd, 0o666 & ~_umask())
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+    return tmp
+
+
+def write_new(path: str | os.PathLike[str], data: bytes) -> Path:
+    """Write ``data`` to ``path`` atomically, with the user's umask; raises
+    ``FileExistsError`` (and writes nothing) when ``path`` exists. Makes missing folders."""
+    target = Path(path).absolute()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _staged(target.parent, data)
+    try:
+        os.link(tmp, target)
+    finally:
+        os.unlink(tmp)
+    return target
+
+
 class Writer:
     def __init__(self, out_dir: str | os.PathLike[str]) -> None:
         self.root = Path(out_dir).resolve()
@@ -38,10 +72,8 @@ class Writer:
         stem, dot, ext = base.rpartition(".")
         if not dot:
             stem, ext = base, ""
-        fd, tmp = tempfile.mkstemp(dir=self.root, prefix=".mf-", suffix=".part")
+        tmp = _staged(self.root, data)
         try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
             for k in range(10000):
                 candidate = f"{stem}-{k}" if k else stem
                 target = self.root / (f"{candidate}.{ext}" if ext else candidate)

@@ -2,15 +2,53 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from typer._click.core import Command as ClickCommand
+from typer._click.core import Context  # typer 0.29 vendors click
+from typer._click.exceptions import UsageError
+from typer.core import TyperCommand, TyperGroup
 
 from .. import __version__
 
+_TYPE_LABEL = re.compile(r" <[A-Za-z\[\]|, ]+>")
+_BRACED = re.compile(r"\{([A-Z.]+)\}\.\.\.")
+
+
+def clean_help(text: str) -> str:
+    """Help without typer's type labels (``<list[str]>``, blanked so columns stay aligned)
+    and with ``FILE...`` for ``{FILE...}...`` in the usage line."""
+    text = _TYPE_LABEL.sub(lambda m: " " * len(m.group()), text)
+    return _BRACED.sub(r"\1", text)
+
+
+class Command(TyperCommand):
+    """A command whose help reads cleanly (see :func:`clean_help`)."""
+
+    def get_help(self, ctx: Context) -> str:
+        return clean_help(super().get_help(ctx))
+
+
+class _Group(TyperGroup):
+    """The ``mf`` group: ``mf blob.txt`` (a file where a command belongs) suggests
+    ``mf decode blob.txt``."""
+
+    def resolve_command(
+        self, ctx: Context, args: list[str]
+    ) -> tuple[str | None, ClickCommand | None, list[str]]:
+        name = args[0] if args else ""
+        if name and self.get_command(ctx, name) is None and Path(name).exists():
+            raise UsageError(f"{name!r} is not a command; to decode it: mf decode {name}", ctx)
+        return super().resolve_command(ctx, args)
+
+
 app = typer.Typer(
+    cls=_Group,
+    context_settings={"help_option_names": ["-h", "--help"]},
     name="mf",
     help=(
         "Recover playable music from damaged text: base64 or hex MIDI, MusicXML and ABC in "
@@ -23,6 +61,7 @@ app = typer.Typer(
 )
 
 EXIT_FOUND, EXIT_NOTHING, EXIT_USAGE = 0, 1, 2
+EXIT_INTERRUPTED = 130  # Ctrl-C (see cli/interrupt.py)
 
 
 class InputError(Exception):
@@ -77,12 +116,13 @@ InputsArg = Annotated[
     typer.Argument(
         help="Files, folders (searched recursively) or glob patterns, text or binary; "
         "'-' reads standard input.",
+        metavar="FILE...",
         show_default=False,
     ),
 ]
 
 
-@app.command()
+@app.command(cls=Command)
 def decode(
     inputs: InputsArg,
     out: Annotated[
@@ -90,7 +130,9 @@ def decode(
         typer.Option(
             "--out",
             "-o",
-            help="Output folder (default: NAME-recovered in the current folder). Existing files are never overwritten.",
+            help="Output folder (default: NAME-recovered in the current folder); '-' writes "
+            "the one recovered MIDI file to stdout. Existing files are never overwritten.",
+            metavar="DIR",
         ),
     ] = None,
     as_json: Annotated[
@@ -98,6 +140,12 @@ def decode(
     ] = False,
     notes: Annotated[
         bool, typer.Option("--notes", help="Show each recovered piece's notes (a piano roll).")
+    ] = False,
+    details: Annotated[
+        bool,
+        typer.Option(
+            "--details", "-v", help="Show everything found, decoded and written, every repair."
+        ),
     ] = False,
     play: Annotated[
         bool, typer.Option("--play", help="Play the recovered pieces when done (see mf play).")
@@ -119,7 +167,13 @@ def decode(
     score data the report explains), 1 when nothing musical was found, 2 for usage or input
     errors.
     """
-    code, midis = _process(inputs, out, as_json, write=True, notes=notes, jobs=jobs)
+    if out is not None and str(out) == "-":
+        from .stdout import decode_to_stdout
+
+        raise typer.Exit(decode_to_stdout(inputs, details))
+    code, midis = _process(
+        inputs, out, as_json, write=True, notes=notes, jobs=jobs, details=details
+    )
     if play and midis:
         from ..report.rich import make_console
         from .listen import play_paths
@@ -129,7 +183,7 @@ def decode(
     raise typer.Exit(code)
 
 
-@app.command()
+@app.command(cls=Command)
 def scan(
     inputs: InputsArg,
     as_json: Annotated[
@@ -138,23 +192,35 @@ def scan(
     jobs: Annotated[
         int, typer.Option("--jobs", "-j", help="Inputs scanned at once (worker processes).")
     ] = 1,
+    details: Annotated[
+        bool, typer.Option("--details", "-v", help="Show everything found and decoded.")
+    ] = False,
 ) -> None:
     """Find and classify encoded music without repairing or writing anything (fast)."""
-    raise typer.Exit(_process(inputs, None, as_json, write=False, jobs=jobs)[0])
+    raise typer.Exit(_process(inputs, None, as_json, write=False, jobs=jobs, details=details)[0])
 
 
-@app.command()
+@app.command(cls=Command)
 def repair(
     file: Annotated[
-        Path, typer.Argument(help="A damaged MIDI file (.mid, .rmi, or bytes holding one).")
+        Path,
+        typer.Argument(
+            help="A damaged MIDI file (.mid, .rmi, or bytes holding one).", metavar="FILE"
+        ),
     ],
     out: Annotated[
         Path,
-        typer.Option("--out", "-o", help="Where to write the repaired MIDI file (must not exist)."),
+        typer.Option(
+            "--out",
+            "-o",
+            help="Where to write the repaired MIDI file (must not exist).",
+            metavar="FILE",
+        ),
     ],
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the report as JSON on stdout.")
     ] = False,
+    details: Annotated[bool, typer.Option("--details", "-v", help="Show every repair.")] = False,
 ) -> None:
     """Repair one damaged MIDI file: binary in, binary out, every change reported.
 
@@ -175,12 +241,16 @@ def repair(
 
     try:
         report = repair_file(name, data, out)
+    except FileExistsError:
+        _err(f"{out} exists; choose a new name (mf never overwrites a file)")
+        raise typer.Exit(EXIT_USAGE) from None
     except OSError as exc:
-        _err(f"cannot write {out}: {exc.strerror or exc}")
+        _err(f"cannot write the output {out}: {exc.strerror or exc}")
         raise typer.Exit(EXIT_USAGE) from None
     if as_json:
         sys.stdout.write(to_json(report) + "\n")
-    RichRenderer().render(report, make_console(file=sys.stderr if as_json else None))
+    console = make_console(file=sys.stderr if as_json else None)
+    RichRenderer().render(report, console, details=details)
     raise typer.Exit(EXIT_FOUND if report.pieces else EXIT_NOTHING)
 
 
@@ -191,6 +261,7 @@ def _process(
     write: bool,
     notes: bool = False,
     jobs: int = 1,
+    details: bool = False,
 ) -> tuple[int, list[Path]]:
     """Run the inputs; return the exit code and the MIDI files written.
 
@@ -211,18 +282,20 @@ def _process(
             _err(e)
         return EXIT_USAGE, []
     single = len(inputs) == 1 and len(files) == 1 and not Path(inputs[0]).is_dir()
-    if single:
-        return _process_one(files[0], out, as_json, write, notes)
-    return _process_many(files, out, as_json, write, jobs)
+    try:
+        if single:
+            return _process_one(files[0], out, as_json, write, notes, details)
+        return _process_many(files, out, as_json, write, jobs)
+    except KeyboardInterrupt:  # main's SIGINT handler has said so on stderr
+        return EXIT_INTERRUPTED, []
 
 
 def _process_one(
-    path: Path, out: Path | None, as_json: bool, write: bool, notes: bool
+    path: Path, out: Path | None, as_json: bool, write: bool, notes: bool, details: bool
 ) -> tuple[int, list[Path]]:
-    from ..batch import read_text_bounded
-    from ..pipeline import run, run_windows
     from ..report.json import to_json
     from ..report.rich import RichRenderer, make_console
+    from .run import RunError, run_one
 
     name = "stdin" if str(path) == "-" else str(path)
     out_dir: str | None = None
@@ -233,31 +306,21 @@ def _process_one(
             return EXIT_USAGE, []
         out_dir = str(target)
     try:
-        if name == "stdin":
-            data = sys.stdin.buffer.read()
-            report = run(data, out_dir=out_dir, name=name, repair=write)
-        else:
-            loaded = read_text_bounded(path)
-            if isinstance(loaded, bytes):
-                report = run(loaded, out_dir=out_dir, name=name, repair=write)
-            else:
-                report = run_windows(
-                    loaded, out_dir=out_dir, name=name, repair=write, size=path.stat().st_size
-                )
-    except OSError as exc:
-        _err(f"cannot read {name}: {exc.strerror or exc}")
+        report = run_one(path, out_dir, write, make_console(file=sys.stderr))
+    except RunError as exc:
+        _err(str(exc))
         return EXIT_USAGE, []
     console = make_console(file=sys.stderr if as_json else None)
     if as_json:
         sys.stdout.write(to_json(report) + "\n")
-    RichRenderer().render(report, console)
+    RichRenderer().render(report, console, details=details)
     midis = [Path(a.path) for a in report.artifacts if a.kind == "midi" and a.path]
     if notes:
-        from .listen import notes_renderable
+        from ..listen.show import notes_renderable
 
         for a in report.artifacts:
             if a.kind == "midi" and a.path and a.notes:
-                console.print(notes_renderable(Path(a.path)))
+                console.print(notes_renderable(Path(a.path)))  # repairs are in the report
     found = report.pieces > 0 or report.music_found
     return (EXIT_FOUND if found else EXIT_NOTHING), midis
 
@@ -272,7 +335,7 @@ def _process_many(
 
     console = make_console(file=sys.stderr if as_json else None)
     items = run_batch(files, out, jobs, make_console(file=sys.stderr), as_json, write)
-    console.print(summary_table(items))
+    console.print(summary_table(items, write))
     for item in items:
         if item.error:
             _err(f"{item.path}: {item.error}")
@@ -293,11 +356,10 @@ _register_extras()
 
 
 def main() -> None:
-    try:
-        app()
-    except KeyboardInterrupt:
-        _err("interrupted")
-        sys.exit(130)
+    """The ``mf`` program (``python -m midiforensics`` comes here): see ``cli.main``."""
+    from . import main as program
+
+    program()
 
 
 if __name__ == "__main__":

@@ -1,5 +1,5 @@
 """The ``play``, ``render`` and ``show`` commands, added to the main typer app by ``register``,
-and the functions ``mf decode --play`` / ``--notes`` call.
+and the functions ``mf decode --play`` and the notebooks call.
 
 Bad input ends with one line on stderr and exit code 2; no audio device with one line and
 exit code 1; Ctrl-C during playback stops cleanly with exit code 130.
@@ -34,8 +34,9 @@ def _fail(message: str) -> None:
 
 
 def _clock(seconds: float) -> str:
-    m, s = divmod(int(seconds), 60)
-    return f"{m}:{s:02d}"
+    from ..listen.show import length_text
+
+    return length_text(seconds)
 
 
 def play_paths(
@@ -90,7 +91,7 @@ def play_paths(
 
 
 def _play_one(backend: Backend, progress: Progress, name: str, midi: Path, total: float) -> None:
-    task = progress.add_task(name, total=total or None, clock=f"0:00 / {_clock(total)}")
+    task = progress.add_task(name, total=total or None, clock=f"{_clock(0)} / {_clock(total)}")
     backend.start(midi)
     began = time.monotonic()
     # a player that never reports the end is stopped well after the piece should be over
@@ -117,13 +118,17 @@ def notes_renderable(midi_path: Path) -> RenderableType:
 SoundfontOpt = Annotated[
     Path | None,
     typer.Option(
-        "--soundfont", help="General MIDI .sf2 (default: $MF_SOUNDFONT, else the bundled one)."
+        "--soundfont",
+        help="General MIDI .sf2 (default: $MF_SOUNDFONT, else the bundled one).",
+        metavar="FILE",
     ),
 ]
 
 
 def play_cmd(
-    files: Annotated[list[Path], typer.Argument(help="MIDI files, scores, or output folders.")],
+    files: Annotated[
+        list[Path], typer.Argument(help="MIDI files, scores, or output folders.", metavar="FILE...")
+    ],
     backend: Annotated[
         str | None, typer.Option("--backend", help="pygame (default, or $MF_PLAYER) or null.")
     ] = None,
@@ -136,8 +141,13 @@ def play_cmd(
 
 
 def render_cmd(
-    file: Annotated[Path, typer.Argument(help="A MIDI file or a score.")],
-    output: Annotated[Path, typer.Option("-o", "--output", help="The WAV file to write.")],
+    file: Annotated[Path, typer.Argument(help="A MIDI file or a score.", metavar="FILE")],
+    output: Annotated[
+        Path,
+        typer.Option(
+            "-o", "--output", help="The WAV file to write (a new .wav name).", metavar="FILE.wav"
+        ),
+    ],
     rate: Annotated[int, typer.Option("--rate", help="Sample rate in Hz.")] = 44100,
     soundfont: SoundfontOpt = None,
 ) -> None:
@@ -155,12 +165,17 @@ def render_cmd(
 
 
 def show_cmd(
-    files: Annotated[list[Path], typer.Argument(help="MIDI files, scores, or output folders.")],
+    files: Annotated[
+        list[Path], typer.Argument(help="MIDI files, scores, or output folders.", metavar="FILE...")
+    ],
     bars: Annotated[int, typer.Option("--bars", min=1, help="How many bars to list.")] = 4,
     svg: Annotated[
-        Path | None, typer.Option("--svg", help="Draw the score as SVG (needs verovio).")
+        Path | None,
+        typer.Option("--svg", help="Draw the score as SVG (needs verovio).", metavar="FILE"),
     ] = None,
-    png: Annotated[Path | None, typer.Option("--png", help="Draw a piano roll as PNG.")] = None,
+    png: Annotated[
+        Path | None, typer.Option("--png", help="Draw a piano roll as PNG.", metavar="FILE")
+    ] = None,
 ) -> None:
     """Show tempo, meter, instruments and the first bars of each piece."""
     from ..listen.play.inputs import InputError, expand
@@ -194,6 +209,8 @@ def show_cmd(
 
 def register(app: typer.Typer) -> None:
     """Add ``play``, ``render`` and ``show`` to the main app."""
-    app.command("play")(play_cmd)
-    app.command("render")(render_cmd)
-    app.command("show")(show_cmd)
+    from .app import Command
+
+    app.command("play", cls=Command)(play_cmd)
+    app.command("render", cls=Command)(render_cmd)
+    app.command("show", cls=Command)(show_cmd)

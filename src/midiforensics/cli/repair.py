@@ -2,26 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import replace
 from pathlib import Path
 
 from ..formats.midi.carve import find_midi, repair_midi
 from ..pipeline import verdict
 from ..report.models import Artifact, Blob, Problem, Report, Segment, Span
-
-
-def _write_new(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically; fails if ``path`` exists."""
-    path = path.resolve()
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".mf-", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.link(tmp, path)
-    finally:
-        os.unlink(tmp)
+from ..write import write_new
 
 
 def repair_file(name: str, data: bytes, out: Path) -> Report:
@@ -46,7 +33,7 @@ def repair_file(name: str, data: bytes, out: Path) -> Report:
         if res is None:
             problems.append(Problem(f"byte {start}", "MIDI chunks found, but nothing playable"))
         else:
-            _write_new(out, res.midi)
+            write_new(out, res.midi)
             repairs = tuple(
                 replace(r, where=f"byte {start + (r.offset or 0)}") for r in res.repairs
             )

@@ -42,7 +42,7 @@ class Note:
 class MidiSummary:
     name: str
     seconds: float
-    tracks: int
+    tracks: int  # tracks that hold notes (a conductor track is not counted)
     notes: tuple[Note, ...]
     tempos: tuple[tuple[float, float], ...] = ()  # (quarter, bpm)
     meters: tuple[tuple[float, int, int], ...] = ()  # (quarter, numerator, denominator)
@@ -136,7 +136,7 @@ def describe(path: Path, name: str | None = None) -> MidiSummary:
     return MidiSummary(
         name=name or path.name,
         seconds=seconds,
-        tracks=len(mid.tracks),
+        tracks=len({n.track for n in notes}),
         notes=tuple(notes),
         tempos=tuple(sorted(set(tempos))),
         meters=tuple(sorted(set(meters))),
@@ -149,9 +149,13 @@ def describe(path: Path, name: str | None = None) -> MidiSummary:
 # --- terminal -------------------------------------------------------------------------------
 
 
-def _clock(seconds: float) -> str:
+def length_text(seconds: float) -> str:
+    """A length as the report, ``mf show`` and ``mf play`` give it (``6.6 s``), with minutes
+    past a minute (``75.0 s (1:15)``)."""
+    if seconds < 60:
+        return f"{seconds:.1f} s"
     m, s = divmod(int(round(seconds)), 60)
-    return f"{m}:{s:02d}"
+    return f"{seconds:.1f} s ({m}:{s:02d})"
 
 
 def _quarters(value: float) -> str:
@@ -179,7 +183,7 @@ def header(summary: MidiSummary) -> Table:
     grid.add_row("piece", summary.name)
     grid.add_row(
         "length",
-        f"{_clock(summary.seconds)}  ({len(summary.notes)} notes, {summary.tracks} tracks, range {span})",
+        f"{length_text(summary.seconds)}  ({len(summary.notes)} notes, {summary.tracks} track{'s' if summary.tracks != 1 else ''}, range {span})",
     )
     grid.add_row("tempo", tempo)
     grid.add_row("meter", meter + (f"   key {', '.join(summary.keys)}" if summary.keys else ""))
@@ -444,9 +448,23 @@ def write_png(summary: MidiSummary, out: Path, width: int = 1600) -> Path:
             row - 2,
         )
         pygame.draw.rect(surface, colours[n.channel], rect)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    pygame.image.save(surface, str(out))
+    with tempfile.TemporaryDirectory(prefix="mf-png-") as tmp:
+        drawn = Path(tmp) / "roll.png"
+        pygame.image.save(surface, str(drawn))
+        _write_new(out, drawn.read_bytes())
     return out
+
+
+def _write_new(out: Path, data: bytes) -> None:
+    """Write a picture, never over an existing file (InputError says which)."""
+    from ..write import write_new
+
+    try:
+        write_new(out, data)
+    except FileExistsError:
+        raise InputError(f"{out}: exists; choose a new name (mf never overwrites a file)") from None
+    except OSError as exc:
+        raise InputError(f"cannot write {out}: {exc.strerror or exc}") from None
 
 
 class MissingExtra(InputError):
@@ -470,8 +488,7 @@ def write_svg(source: Path, out: Path) -> list[Path]:
     written = []
     for page in range(1, toolkit.getPageCount() + 1):
         target = out if page == 1 else out.with_name(f"{out.stem}-{page}{out.suffix}")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(toolkit.renderToSVG(page), encoding="utf-8")
+        _write_new(target, toolkit.renderToSVG(page).encode("utf-8"))
         written.append(target)
     return written
 

@@ -12,6 +12,7 @@ playing through a real device).
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
@@ -66,6 +67,10 @@ def render_wav(
         raise InputError(f"{source}: no such file")
     if out.is_dir():
         raise PlayError(f"{out}: is a folder; give a .wav file name")
+    if out.suffix.lower() != ".wav":
+        raise PlayError(f"{out}: mf render writes WAV only; give a name ending in .wav")
+    if out.exists():
+        raise PlayError(f"{out}: exists; choose a new name (mf never overwrites a file)")
     font = find_soundfont(soundfont)
     with tempfile.TemporaryDirectory(prefix="mf-render-") as tmp:
         midi = score_to_midi(source, Path(tmp)) if is_score(source) else source
@@ -149,20 +154,21 @@ def _peak(frames: bytes) -> int:
 
 
 def _write_wav(out: Path, frames: bytes, rate: int) -> None:
-    """Write atomically: a temporary file beside ``out``, then rename."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".mf-", suffix=".wav", dir=out.parent)
-    os.close(fd)
+    """Write atomically and never over an existing file (PlayError if ``out`` exists)."""
+    from ..write import write_new
+
+    buf = io.BytesIO()
+    with wave.open(buf, "wb") as w:
+        w.setnchannels(CHANNELS)
+        w.setsampwidth(SAMPLE_BYTES)
+        w.setframerate(rate)
+        w.writeframes(frames)
     try:
-        with wave.open(tmp, "wb") as w:
-            w.setnchannels(CHANNELS)
-            w.setsampwidth(SAMPLE_BYTES)
-            w.setframerate(rate)
-            w.writeframes(frames)
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        write_new(out, buf.getvalue())
+    except FileExistsError:
+        raise PlayError(f"{out}: exists; choose a new name (mf never overwrites a file)") from None
+    except OSError as exc:
+        raise PlayError(f"cannot write {out}: {exc.strerror or exc}") from None
 
 
 def _child(argv: list[str]) -> int:

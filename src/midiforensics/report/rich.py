@@ -1,15 +1,25 @@
-"""The report for people: rich tables on the terminal."""
+"""The report for people on the terminal.
+
+The default view is read in ten seconds: the verdict, one line per piece (file, notes, length,
+tempo, verdict, what is missing), the problems that matter counted by kind, and a preview of
+the decoded prose when no music was found. ``details=True`` (``-v``) adds what was found, the
+decoded payloads and their segments, every repair and every file. Everything is written as
+wrapped text (no tables), so at 80 columns no word breaks and nothing is cut. Locations are
+given relative to the payload they are in (``B1 L1:C645``), with a key to the payloads.
+"""
 
 from __future__ import annotations
 
 import os
+import re
+from collections import Counter
 
 from rich.console import Console, Group, RenderableType
-from rich.table import Table
+from rich.padding import Padding
 from rich.text import Text
 from rich.theme import Theme
 
-from .models import Repair, Report
+from .models import Artifact, Blob, Problem, Repair, Report
 
 THEME = Theme(
     {
@@ -24,18 +34,34 @@ THEME = Theme(
     }
 )
 
-MAX_ROWS = 40  # longer tables are cut (report.json and --json hold everything)
+MAX_ROWS = 40  # longer lists are cut in the detailed view (report.json and --json hold all)
+MAX_PIECES = 12  # piece lines in the default view
+MAX_PROBLEMS = 6  # problem lines (kinds) in the default view
+PREVIEW_CHARS = 150
 
+VERDICTS = ("intact", "repaired", "salvaged", "fragment")
 _VERDICT_STYLE = {
     "intact": "mf.good",
     "repaired": "mf.warn",
     "salvaged": "mf.bad",
     "fragment": "mf.dim",
 }
+_MUSIC = ("midi", "musicxml", "abc")
+STDOUT = "-"  # ``Report.out_dir`` when the one MIDI file went to standard output
+
+# problems that repeat, said once with a count: (pattern, plural phrase)
+_PROBLEM_KINDS = (
+    (
+        re.compile(r"^same payload as \S+: not written again$"),
+        "duplicate payloads not written again",
+    ),
+    (re.compile(r"budget exhausted"), "payloads skipped: decoded-size budget exhausted"),
+    (re.compile(r"^nesting deeper than"), "payloads nested too deep: not searched"),
+)
 
 
 def _short(s: str, n: int = 40) -> str:
-    s = s.replace("\n", "\\n")
+    s = " ".join(s.replace("\\n", " ").replace("\\t", " ").split())
     return s if len(s) <= n else s[: n - 1] + "…"
 
 
@@ -48,133 +74,308 @@ def _rel(path: str) -> str:
     return path if rel.startswith("..") else rel
 
 
+def _plural(n: int, word: str) -> str:
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
+
+
+class Locations:
+    """Shortens locations to the payload they are in: ``L1:C1 base64 -> text L1:C645``
+    becomes ``B1 L1:C645``; the key (``B1 = base64 at L1:C1``) is printed with the details."""
+
+    def __init__(self, blobs: tuple[Blob, ...]) -> None:
+        prefixes = [(f"{b.where} -> text ", b.id) for b in blobs]
+        prefixes += [(f"{b.where} -> ", b.id) for b in blobs]
+        # the longest prefix wins: a payload inside a payload is named by the inner one
+        self._prefixes = sorted(prefixes, key=lambda p: -len(p[0]))
+
+    def __call__(self, where: str) -> str:
+        for prefix, blob_id in self._prefixes:
+            if where.startswith(prefix):
+                return f"{blob_id} {where[len(prefix) :]}"
+        return where
+
+
+def _change(r: Repair) -> str:
+    before, after = _short(r.before, 28), _short(r.after, 28)
+    if before and after:
+        return f"{before} → {after}"
+    if before:
+        return f"{before} → (removed)"
+    if after:
+        return f"(added) {after}"
+    return ""
+
+
 def _grouped(repairs: tuple[Repair, ...]) -> list[list[Repair]]:
-    """The same change made in several places is one row (with a count), in first-seen order."""
+    """The same change made in several places is one entry (with a count), in first-seen order."""
     groups: dict[tuple[str, str, str, str, str], list[Repair]] = {}
     for r in repairs:
         groups.setdefault((r.stage, r.kind, r.before, r.after, r.reason), []).append(r)
     return list(groups.values())
 
 
-def _more(total: int) -> list[RenderableType]:
-    if total <= MAX_ROWS:
-        return []
-    return [Text(f"… {total - MAX_ROWS} more rows: see report.json or --json", style="mf.dim")]
+def missing_words(repairs: tuple[Repair, ...] | list[Repair]) -> str:
+    """What a piece lacks, in words, from its repairs marked lost or guessed:
+    ``"lost: header, delta time ×3; guessed: octave"``; "" when nothing was lost or guessed."""
+    parts = []
+    for loss in ("lost", "guessed"):
+        counts = Counter(r.kind.replace("-", " ") for r in repairs if r.loss == loss)
+        if counts:
+            kinds = ", ".join(k + (f" ×{n}" if n > 1 else "") for k, n in counts.items())
+            parts.append(f"{loss}: {kinds}")
+    return "; ".join(parts)
 
 
 def _length(seconds: float, bpm: float | None) -> str:
-    out = f"{seconds:.1f}s" if seconds else ""
-    return f"{out} ♩={bpm:g}" if bpm else out
+    out = f"{seconds:.1f} s" if seconds else ""
+    tempo = f"♩={bpm:g}" if bpm else ""
+    return ", ".join(x for x in (out, tempo) if x)
 
 
-def _conf(c: float) -> Text:
-    style = "mf.good" if c >= 0.9 else "mf.warn" if c >= 0.6 else "mf.bad"
-    return Text(f"{c:.2f}", style=style)
+def _pieces(report: Report) -> list[list[Artifact]]:
+    """The artifacts of each piece (a .mid and its .musicxml), in the order written."""
+    by_piece: dict[int, list[Artifact]] = {}
+    for a in report.artifacts:
+        if a.piece is not None and a.kind in _MUSIC:
+            by_piece.setdefault(a.piece, []).append(a)
+    return list(by_piece.values())
+
+
+def _main_artifact(piece: list[Artifact]) -> Artifact:
+    return next((a for a in piece if a.kind == "midi"), piece[0])
+
+
+def verdict_counts(report: Report) -> Counter[str]:
+    """How many pieces are intact, repaired, salvaged and fragment (by each piece's MIDI)."""
+    return Counter(_main_artifact(p).verdict for p in _pieces(report) if _main_artifact(p).verdict)
+
+
+def verdict_line(report: Report) -> Text:
+    """The report's verdict, with the pieces counted by verdict when it does not say so."""
+    counts = verdict_counts(report)
+    text = report.verdict or "done"
+    if counts and not any(v in text for v in VERDICTS):
+        text += ": " + ", ".join(f"{counts[v]} {v}" for v in VERDICTS if counts[v])
+    style = "mf.good" if report.pieces else "mf.warn"
+    return Text.assemble(("Verdict: ", "mf.title"), (text, style))
+
+
+def _piece_line(piece: list[Artifact]) -> Text:
+    """``  01-b64-L1-musicxml.mid  6 notes, 3.5 s, ♩=120  salvaged 0.62  header lost``"""
+    main = _main_artifact(piece)
+    name = os.path.basename(main.path) if main.path else f"piece {main.piece} (not written)"
+    line = Text(name, style="mf.path")
+    facts = [_plural(main.notes, "note")]
+    if main.tracks > 1:
+        facts.append(_plural(main.tracks, "track"))
+    length = _length(main.seconds, main.tempo_bpm)
+    if length:
+        facts.append(length)
+    line.append("  " + ", ".join(facts) + "  ")
+    line.append(f"{main.verdict} {main.confidence:.2f}", style=_VERDICT_STYLE.get(main.verdict, ""))
+    repairs = [r for a in piece for r in a.repairs]
+    missing = missing_words(list({id(r): r for r in repairs}.values()))
+    if missing:
+        line.append(f"  {missing}", style="mf.bad")
+    return line
+
+
+def _also_written(report: Report, pieces: list[list[Artifact]]) -> Counter[str]:
+    """Files written besides each piece's main one: ``.musicxml`` of pieces, text, binary."""
+    mains = {id(_main_artifact(p)) for p in pieces}
+    out: Counter[str] = Counter()
+    for a in report.artifacts:
+        if id(a) in mains or not a.path:
+            continue
+        out[os.path.splitext(a.path)[1] if a.kind in _MUSIC else a.kind] += 1
+    return out
+
+
+def _problem_kind(p: Problem) -> str | None:
+    for pattern, phrase in _PROBLEM_KINDS:
+        if pattern.search(p.message):
+            return phrase
+    return None
+
+
+def problem_lines(problems: tuple[Problem, ...], where: Locations, cap: int) -> list[Text]:
+    """Problems, those that repeat counted by kind, at most ``cap`` lines."""
+    kinds: Counter[str] = Counter()
+    single: list[Problem] = []
+    for p in problems:
+        kind = _problem_kind(p)
+        if kind:
+            kinds[kind] += 1
+        else:
+            single.append(p)
+    lines = [Text.assemble(("! ", "mf.warn"), f"{n:,} {kind}") for kind, n in kinds.items()]
+    for p in single:
+        lines.append(
+            Text.assemble(("! ", "mf.warn"), p.message, (f" ({where(p.where)})", "mf.where"))
+        )
+    if len(lines) > cap:
+        rest = len(lines) - cap + 1
+        lines = lines[: cap - 1] + [
+            Text(f"… {rest} more problems: see -v or --json", style="mf.dim")
+        ]
+    return lines
+
+
+def prose_preview(report: Report, chars: int = PREVIEW_CHARS) -> str:
+    """The start of the first decoded prose, whitespace collapsed: "" when there is none."""
+    blobs = {b.id: b for b in report.blobs}
+    for seg in report.segments:
+        if seg.kind not in ("prose", "text") or seg.blob not in blobs:
+            continue
+        raw = blobs[seg.blob].data[seg.start : seg.end][: chars * 4]
+        flat = " ".join(raw.decode("utf-8", errors="replace").split())
+        if flat:
+            return flat if len(flat) <= chars else flat[: chars - 1].rsplit(" ", 1)[0] + " …"
+    return ""
 
 
 class RichRenderer:
-    """Renders a report as a list of rich renderables."""
+    """Renders a report as a list of rich renderables: the short view, and with
+    ``details=True`` everything found, decoded, repaired and written."""
 
-    def renderables(self, report: Report, notes: bool = False) -> list[RenderableType]:
+    def renderables(self, report: Report, details: bool = False) -> list[RenderableType]:
+        where = Locations(report.blobs)
+        out: list[RenderableType] = [verdict_line(report)]
+        out.extend(self._summary(report, where))
+        if details:
+            out.extend(self._details(report, where))
+        elif report.repairs or report.spans:
+            out.append(
+                Text(
+                    f"{_plural(len(report.spans), 'run')} found, "
+                    f"{_plural(len(report.repairs), 'repair')}: -v shows them all",
+                    style="mf.dim",
+                )
+            )
+        return out
+
+    def _summary(self, report: Report, where: Locations) -> list[RenderableType]:
+        out: list[RenderableType] = []
+        pieces = _pieces(report)
+        to_stdout = report.out_dir == STDOUT
+        if pieces:
+            folder = _rel(report.out_dir) if report.out_dir and not to_stdout else ""
+            title = f"Pieces in {folder}/" if folder else "Pieces"
+            out.append(Text(title + (" (the MIDI file goes to stdout)" if to_stdout else "")))
+            out.extend(
+                Padding(_piece_line(p), (0, 0, 0, 2), expand=False) for p in pieces[:MAX_PIECES]
+            )
+            if len(pieces) > MAX_PIECES:
+                more = len(pieces) - MAX_PIECES
+                out.append(Text(f"  … {_plural(more, 'more piece')}: -v lists all", "mf.dim"))
+        seen: set[int | None] = set()
+        for a in report.artifacts:
+            if a.as_found and a.piece not in seen and len(seen) < 3:
+                seen.add(a.piece)
+                said = Text.assemble((f"piece {a.piece}: ", "mf.dim"), a.as_found)
+                out.append(Padding(said, (0, 0, 0, 2), expand=False))
+        others = _also_written(report, pieces)
+        if others and not to_stdout:
+            listed = ", ".join(f"{n} {kind}" for kind, n in others.items())
+            out.append(Text(f"Also written: {listed} (report.json lists all)", style="mf.dim"))
+        if not report.pieces and not report.music_found:
+            preview = prose_preview(report)
+            if preview:
+                out.append(Text.assemble(("The decoded text says: ", "mf.title"), f"“{preview}”"))
+        out.extend(problem_lines(report.problems, where, MAX_PROBLEMS))
+        return out
+
+    def _details(self, report: Report, where: Locations) -> list[RenderableType]:
         out: list[RenderableType] = [
             Text.assemble(
-                ("Input ", "mf.title"), (report.input, "mf.path"), f"  ({report.size:,} bytes)"
+                ("Input ", "mf.title"), (report.input, "mf.path"), f" ({report.size:,} bytes)"
             )
         ]
         if report.spans:
-            t = Table(title="Found", title_justify="left", expand=False)
-            t.add_column("#", justify="right")
-            t.add_column("where", style="mf.where")
-            t.add_column("encoding", style="mf.kind")
-            t.add_column("chars", justify="right")
-            t.add_column("note")
+            out.append(Text(f"Found ({len(report.spans)})", style="mf.title"))
             for i, s in enumerate(report.spans[:MAX_ROWS], 1):
-                t.add_row(
-                    str(i),
-                    s.where,
-                    s.encoding,
-                    f"{s.end - s.start:,}",
-                    "truncated" if s.truncated else "",
+                cut = ", truncated" if s.truncated else ""
+                out.append(
+                    Text.assemble(
+                        f"  {i}. ",
+                        (where(s.where), "mf.where"),
+                        " ",
+                        (s.encoding, "mf.kind"),
+                        f", {s.end - s.start:,} chars{cut}",
+                    )
                 )
-            out.append(t)
             out.extend(_more(len(report.spans)))
         if report.blobs:
-            t = Table(title="Decoded payloads and their segments", title_justify="left")
-            t.add_column("blob")
-            t.add_column("from", style="mf.where")
-            t.add_column("bytes", justify="right")
-            t.add_column("segments")
+            out.append(Text("Decoded payloads and their segments", style="mf.title"))
             for b in report.blobs[:MAX_ROWS]:
-                segs = [seg for seg in report.segments if seg.blob == b.id]
-                cell = Text()
-                for k, seg in enumerate(segs):
-                    if k:
-                        cell.append("\n")
-                    cell.append(seg.kind, style="mf.kind")
-                    cell.append(f" {seg.start}-{seg.end} ")
-                    cell.append_text(_conf(seg.confidence))
-                t.add_row(b.id, b.provenance, f"{len(b.data):,}", cell)
-            out.append(t)
-            out.extend(_more(len(report.blobs)))
-        repairs = report.repairs
-        if repairs:
-            t = Table(title=f"Repairs ({len(repairs)})", title_justify="left", expand=True)
-            t.add_column("where", style="mf.where", overflow="fold", ratio=3)
-            t.add_column("what", style="mf.kind", ratio=2, overflow="fold")
-            t.add_column("before → after", ratio=2, overflow="fold")
-            t.add_column("why", overflow="fold", ratio=4)
-            t.add_column("conf", justify="right", width=4)
-            groups = _grouped(repairs)
-            for group in groups[:MAX_ROWS]:
-                r = group[0]
-                where = r.where if len(group) == 1 else f"{r.where} (+{len(group) - 1} more)"
-                change = (
-                    f"{_short(r.before, 24)} → {_short(r.after, 24)}"
-                    if (r.before or r.after)
-                    else ""
+                segs = ", ".join(
+                    f"{seg.kind} {seg.start}-{seg.end} ({seg.confidence:.2f})"
+                    for seg in report.segments
+                    if seg.blob == b.id
                 )
-                what = f"{r.kind} ×{len(group)}" if len(group) > 1 else r.kind
-                t.add_row(where, what, change, r.reason, _conf(min(x.confidence for x in group)))
-            out.append(t)
-            out.extend(_more(len(groups)))
+                out.append(
+                    Text.assemble(
+                        f"  {b.id} = ", (b.where, "mf.where"), f", {len(b.data):,} bytes: {segs}"
+                    )
+                )
+            out.extend(_more(len(report.blobs)))
+        out.extend(repair_lines(report.repairs, where))
         if report.artifacts:
             folder = _rel(report.out_dir) if report.out_dir else ""
-            title = f"Files written to {folder}" if folder else "Pieces (nothing written)"
-            t = Table(title=title, title_justify="left")
-            t.add_column("file", style="mf.path", overflow="fold", min_width=24)
-            t.add_column("kind", style="mf.kind")
-            t.add_column("notes", justify="right")
-            t.add_column("trk", justify="right")
-            t.add_column("length", justify="right")
-            t.add_column("verdict")
+            out.append(
+                Text(f"Files in {folder}/" if folder else "Files (nothing written)", "mf.title")
+            )
             for a in report.artifacts[:MAX_ROWS]:
-                music = a.kind in ("midi", "musicxml", "abc")
-                t.add_row(
-                    os.path.basename(a.path) if a.path else "(not written)",
-                    a.kind,
-                    str(a.notes) if music else "",
-                    str(a.tracks) if music else "",
-                    _length(a.seconds, a.tempo_bpm) if music else "",
-                    Text(
-                        f"{a.verdict} {a.confidence:.2f}" if a.verdict else "",
-                        style=_VERDICT_STYLE.get(a.verdict, ""),
-                    ),
+                name = os.path.basename(a.path) if a.path else "(not written)"
+                facts = (
+                    f"{a.notes} notes, {_length(a.seconds, a.tempo_bpm)}"
+                    if a.kind in _MUSIC
+                    else ""
                 )
-            out.append(t)
+                verdict = f" {a.verdict} {a.confidence:.2f}" if a.verdict else ""
+                out.append(Text.assemble("  ", (name, "mf.path"), f" {a.kind} {facts}{verdict}"))
             out.extend(_more(len(report.artifacts)))
-        shown: set[int | None] = set()
-        for a in report.artifacts:
-            if a.as_found and a.piece not in shown:
-                shown.add(a.piece)
-                out.append(Text.assemble((f"piece {a.piece}: ", "mf.title"), a.as_found))
-        for p in report.problems:
-            out.append(Text.assemble(("! ", "mf.warn"), (p.where + ": ", "mf.where"), p.message))
-        style = "mf.good" if report.pieces else "mf.warn"
-        out.append(Text.assemble(("Verdict: ", "mf.title"), (report.verdict, style)))
         return out
 
-    def render(self, report: Report, console: Console, notes: bool = False) -> None:
-        console.print(Group(*self.renderables(report, notes)))
+    def render(self, report: Report, console: Console, details: bool = False) -> None:
+        console.print(Group(*self.renderables(report, details)))
+
+
+def _more(total: int) -> list[RenderableType]:
+    if total <= MAX_ROWS:
+        return []
+    return [Text(f"  … {total - MAX_ROWS} more: see report.json or --json", style="mf.dim")]
+
+
+def repair_lines(repairs: tuple[Repair, ...], where: Locations) -> list[RenderableType]:
+    """Every repair, the same change in several places as one entry with a count and its
+    places; two lines each: where, what and confidence; then the change and why."""
+    if not repairs:
+        return []
+    out: list[RenderableType] = [Text(f"Repairs ({len(repairs)})", style="mf.title")]
+    groups = _grouped(repairs)
+    for group in groups[:MAX_ROWS]:
+        r = group[0]
+        places = ", ".join(where(x.where) for x in group[:4] if x.where)
+        if len(group) > 4:
+            places += f" (+{len(group) - 4} more)"
+        count = f" ×{len(group)}" if len(group) > 1 else ""
+        loss = f", {r.loss}" if r.loss else ""
+        conf = min(x.confidence for x in group)
+        out.append(
+            Text.assemble(
+                "  ",
+                (places or "?", "mf.where"),
+                " ",
+                (f"{r.kind}{count}", "mf.kind"),
+                f" ({conf:.2f}{loss})",
+            )
+        )
+        change = _change(r)
+        body = f"{change}: {r.reason}" if change else r.reason
+        out.append(Padding(Text(body), (0, 0, 0, 4), expand=False))
+    out.extend(_more(len(groups)))
+    return out
 
 
 def make_console(file: object = None, width: int | None = None) -> Console:

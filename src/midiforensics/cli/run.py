@@ -1,0 +1,112 @@
+"""Running one input for the CLI: reading it (standard input with a hint on a terminal, a
+large file in windows), a progress display on stderr when it takes over about a second, and
+one line that says whether reading the input or writing the output failed."""
+
+from __future__ import annotations
+
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from ..batch import Window
+    from ..report.models import Report
+
+PROGRESS_AFTER = 1.0  # seconds before a progress display appears
+STDIN_HINT = "mf: reading standard input; paste the text, then press Ctrl-D on a new line\n"
+
+
+class RunError(Exception):
+    """Reading the input or writing the output failed; the message says which."""
+
+
+class LateProgress:
+    """A rich progress display on ``console`` that appears only when the work takes longer
+    than ``after`` seconds, and never when ``console`` is not a terminal."""
+
+    def __init__(self, console: Console, label: str, total: float | None, after: float) -> None:
+        from rich.progress import (
+            BarColumn,
+            Progress,
+            SpinnerColumn,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+
+        self.progress = Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+            disable=not console.is_terminal,
+        )
+        self.task = self.progress.add_task(label, total=total)
+        self._lock = threading.Lock()
+        self._shown = False
+        self._done = False
+        self._timer = threading.Timer(after, self._show)
+        self._timer.daemon = True
+
+    def _show(self) -> None:
+        with self._lock:
+            if not self._done:
+                self.progress.start()
+                self._shown = True
+
+    def __enter__(self) -> LateProgress:
+        self._timer.start()
+        return self
+
+    def advance(self, amount: float) -> None:
+        self.progress.advance(self.task, amount)
+
+    def __exit__(self, *exc: object) -> None:
+        self._timer.cancel()
+        with self._lock:
+            self._done = True
+            if self._shown:
+                self.progress.stop()
+
+
+def _counted(windows: Iterator[Window], bar: LateProgress) -> Iterator[Window]:
+    for w in windows:
+        yield w
+        bar.advance(len(w.text.encode("utf-8", errors="replace")))
+
+
+def run_one(path: Path, out_dir: str | None, write: bool, progress_console: Console) -> Report:
+    """The report for one input (``-`` is standard input). Raises :class:`RunError`."""
+    from ..batch import os_error_text, read_text_bounded
+    from ..pipeline import run, run_windows
+
+    name = "stdin" if str(path) == "-" else str(path)
+    try:
+        if name == "stdin":
+            if sys.stdin.isatty():
+                sys.stderr.write(STDIN_HINT)
+            data = sys.stdin.buffer.read()
+            size = len(data)
+        else:
+            loaded = read_text_bounded(path)
+            size = path.stat().st_size
+    except OSError as exc:
+        raise RunError(f"cannot read the input {name}: {exc.strerror or exc}") from None
+    label = f"{'decoding' if write else 'scanning'} {path.name or name}"
+    # a bar over the windows of a large text; a running display for an input read whole
+    total = None if name == "stdin" or isinstance(loaded, bytes) else size
+    try:
+        with LateProgress(progress_console, label, total, PROGRESS_AFTER) as bar:
+            if name == "stdin":
+                return run(data, out_dir=out_dir, name=name, repair=write)
+            if isinstance(loaded, bytes):
+                return run(loaded, out_dir=out_dir, name=name, repair=write)
+            windows = _counted(loaded, bar)
+            return run_windows(windows, out_dir=out_dir, name=name, repair=write, size=size)
+    except OSError as exc:
+        raise RunError(os_error_text(exc, name, out_dir)) from None
