@@ -1,0 +1,229 @@
+"""Base64 runs: wrapped, indented, fenced, quoted, JSON-escaped, glued to the words around
+them; a word glued before a known payload."""
+
+from __future__ import annotations
+
+import re
+
+from .run import Run
+from .text import ELLIPSIS as _ELLIPSIS
+
+# A base64 token: alphabet characters (standard and URL-safe), then optional padding. A single
+# character class keeps the scan at hundreds of MB/s; escapes are dealt with between tokens.
+_B64_TOKEN = re.compile(r"[A-Za-z0-9+/_-]+=*")
+# What may follow the last line of a wrapped blob.
+_RUN_END = set(" \t\r\n\"'`,;)]}<|\u00a0\u2028\u200b\u200c\u200d\u2060\ufeff")
+
+MIN_FIRST_TOKEN = 16  # a run starts with a token at least this long
+MIN_RUN_CHARS = 16  # shorter runs are ordinary words, names or numbers
+
+
+def _ends_run(text: str, end: int) -> bool:
+    """True when a token ending at ``end`` ends its line (or its quoted string)."""
+    if end >= len(text):
+        return True
+    ch = text[end]
+    if ch in _RUN_END:
+        return True
+    return text.startswith(_ELLIPSIS, end) or text.startswith("\\n", end)
+
+
+def _starts_clean(text: str, start: int) -> bool:
+    """A run must not begin in the middle of a word glued to letters (``AAA==Edit`` is fine:
+    the padding ends the first run and ``Edit`` starts a token of its own)."""
+    if start == 0:
+        return True
+    prev = text[start - 1]
+    return not prev.isalnum() or prev == "=" or text[start - 2 : start] in _ESCAPES
+
+
+_ESCAPES = ("\\n", "\\r", "\\t")
+
+
+Token = tuple[int, int, tuple[tuple[int, int], ...]]  # start, end, unbroken pieces
+
+# Where a run may start: a long token, or a short one that ends a line of a narrowly wrapped
+# block. Both are found by the regex engine, so prose words cost nothing in Python.
+_LONG_TOKEN = re.compile(rf"[A-Za-z0-9+/_-]{{{MIN_FIRST_TOKEN},}}")
+# the same, found after the character before it: the engine then tries a token only at word
+# starts, not at every letter of every word (half again as fast on prose)
+_LONG_AFTER = re.compile(rf"[^A-Za-z0-9+/_-][A-Za-z0-9+/_-]{{{MIN_FIRST_TOKEN},}}")
+_NARROW_LINE = re.compile(r"^[ \t>]*(?:<[a-z]{1,8}>)?([A-Za-z0-9+/_-]{4,15})[ \t]*\r?\n", re.M)
+# Invisible characters that chat UIs and editors leave inside text: zero-width space, joiners,
+# a byte-order mark. Inside a run they are skipped like nothing at all.
+_INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"
+_GAP = re.compile(
+    rf"[ \t\u00a0{_INVISIBLE}]*(?:\r?\n|\r|\u2028|\\r\\n|\\n|\\r)[ \t>\u00a0{_INVISIBLE}]*"
+    rf"|[{_INVISIBLE}]+|[ \t\u00a0]{{1,2}}"
+    # a string literal continued in code: "..." + "...", or Python's implicit "..." "..."
+    r"""|(?P<q>["'])[ \t]*\+?[ \t]*(?:\r?\n[ \t]*)?\+?[ \t]*(?P=q)"""
+)
+_INDENT = re.compile(r"[ \t>]*")
+_ALPHABET = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/_-")
+
+
+def _token_at(text: str, pos: int) -> Token | None:
+    """The token starting at ``pos``, with JSON's escaped slashes (``\\/``) joined into it."""
+    m = _B64_TOKEN.match(text, pos)
+    if m is None:
+        return None
+    s, e = m.span()
+    pieces = [(s, e)]
+    while text.startswith("\\/", e) and text[e - 1] != "=":
+        m = _B64_TOKEN.match(text, e + 1)
+        if m is None:
+            break
+        pieces.append(m.span())
+        e = m.end()
+    return s, e, tuple(pieces)
+
+
+def _run_start(text: str, s: int) -> int:
+    """Move a candidate start off an escape letter, and back over JSON-escaped slashes."""
+    if s and text[s - 1] == "\\" and text[s] in "nrt":
+        return s + 1
+    while s >= 2 and text[s - 1] == "\\" and text[s] == "/" and text[s - 2] in _ALPHABET:
+        k = s - 2
+        floor = max(0, s - 256)
+        while k > floor and text[k - 1] in _ALPHABET:
+            k -= 1
+        s = k
+    return s
+
+
+def _candidates(text: str) -> list[int]:
+    starts = {m.start() + 1 for m in _LONG_AFTER.finditer(text)}
+    if _LONG_TOKEN.match(text):
+        starts.add(0)
+    for m in _NARROW_LINE.finditer(text):
+        s, e = m.span(1)
+        if (e - s) % 4 == 0:
+            indent = _INDENT.match(text, m.end())
+            nxt = _B64_TOKEN.match(text, indent.end() if indent else m.end())
+            if nxt is not None and nxt.end() - nxt.start() == e - s:
+                starts.add(s)
+    return sorted(starts)
+
+
+def find_base64(text: str) -> list[Run]:
+    """Every base64-looking run in ``text``, with wrapped lines joined."""
+    runs: list[Run] = []
+    done = 0
+    for cand in _candidates(text):
+        if cand < done:
+            continue
+        s = _run_start(text, cand)
+        first = _token_at(text, s)
+        if first is None or not _starts_clean(text, s):
+            done = cand + 1
+            continue
+        parts = [first]
+        while text[parts[-1][1] - 1] != "=":
+            ps, pe, _ = parts[-1]
+            g = _GAP.match(text, pe)
+            nxt = _token_at(text, g.end()) if g else None
+            if g is None or nxt is None:
+                break
+            ns, ne, _ = nxt
+            gap = g.group()
+            if not gap.strip(_INVISIBLE):
+                pass  # an invisible character inside the run
+            elif g.group("q"):
+                pass  # one string literal continued in the next: the same blob
+            elif "\n" in gap or "\\" in gap or "\r" in gap or "\u2028" in gap:  # wrapped lines
+                if not _ends_run(text, ne) and text[ne - 1] != "=":
+                    break  # the next line is prose that starts with a word
+            else:
+                # a blob broken by spaces on one line: wrapped at a multiple of 4
+                if (pe - ps) % 4 or pe - ps < 32:
+                    break
+                if ne - ns < 12 and (
+                    (ne - ns) % 4 and text[ne - 1] != "=" or not _ends_run(text, ne)
+                ):
+                    break  # a short word after the blob, not its last piece
+            parts.append(nxt)
+        done = parts[-1][1]
+        pieces: list[tuple[int, int]] = []  # (payload index, text offset) where each piece starts
+        chunks: list[str] = []
+        n_chars = 0
+        for _s, _e, sub in parts:
+            for ps, pe in sub:
+                pieces.append((n_chars, ps))
+                chunks.append(text[ps:pe])
+                n_chars += pe - ps
+        payload = "".join(chunks)
+        end = parts[-1][1]
+        if len(payload) >= MIN_RUN_CHARS and _looks_base64(payload):
+            runs.append(
+                Run(
+                    start=s,
+                    end=end,
+                    encoding="base64",
+                    payload=payload,
+                    pieces=tuple(pieces),
+                    truncated=text.startswith(_ELLIPSIS, end),
+                )
+            )
+    return runs
+
+
+_UPPER = re.compile(r"[A-Z]")
+_LOWER = re.compile(r"[a-z]")
+_DIGIT = re.compile(r"[0-9]")
+_NOT_HEX = re.compile(r"[^0-9A-Fa-f]")
+
+
+def _looks_base64(payload: str) -> bool:
+    """Cheap filter against long identifiers, paths and words: base64 mixes cases and digits."""
+    body = payload.rstrip("=")
+    if not body:
+        return False
+    if len(body) % 2 == 0 and not _NOT_HEX.search(body):
+        return False  # compact hex: find_hex takes it
+    upper = _UPPER.search(body) is not None
+    lower = _LOWER.search(body) is not None
+    digit = _DIGIT.search(body) is not None
+    if len(body) >= 64:
+        return upper and (lower or digit)
+    if body.count("/") * 4 > len(body) or body.count("-") * 4 > len(body):
+        return False  # a path or a kebab-case name
+    return upper + lower + digit >= 2 and len(_UPPER.findall(body)) >= 2
+
+
+# How known payloads begin in base64: MThd, MTrk, zip, gzip, <?xml, RIFF, PNG, <score-
+_B64_MAGIC = ("TVRoZA", "TVRyaw", "UEsDB", "H4sI", "PD94bW", "UklGR", "iVBOR", "PHNjb3Jl")
+_GLUE_MAX = 24
+
+
+def glued_prefix(run: Run) -> int:
+    """Length of a word glued before a payload's known beginning (``RetryTVRoZA...``): the
+    letters before a base64 signature that does not start the run; 0 when there is none."""
+    if run.encoding != "base64" or run.payload.startswith(_B64_MAGIC):
+        return 0
+    head = run.payload[: _GLUE_MAX + 8]
+    best = 0
+    for magic in _B64_MAGIC:
+        k = head.find(magic)
+        if 0 < k <= _GLUE_MAX and head[:k].isalpha() and (best == 0 or k < best):
+            best = k
+    return best
+
+
+def drop_prefix(run: Run, k: int) -> Run:
+    """``run`` without its first ``k`` payload characters."""
+    pieces = []
+    for idx, off in run.pieces:
+        if idx >= k:
+            pieces.append((idx - k, off))
+    first_off = run.text_offset(k)
+    if not pieces or pieces[0][0] != 0:
+        pieces.insert(0, (0, first_off))
+    return Run(
+        start=first_off,
+        end=run.end,
+        encoding=run.encoding,
+        payload=run.payload[k:],
+        pieces=tuple(pieces),
+        truncated=run.truncated,
+        joins=run.joins,
+    )
