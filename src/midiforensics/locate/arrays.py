@@ -55,23 +55,77 @@ def find_bytes_literals(text: str) -> list[Run]:
     return runs
 
 
-# --- decimal byte arrays ---------------------------------------------------------------------
+# --- byte arrays in code ----------------------------------------------------------------------
 
-# ``[77, 84, 104, 100, ...]``, ``new Uint8Array([...])``, ``{77,84,...}``: code that spells bytes
-# in decimal. Numbers in brackets are everywhere in code, so only arrays whose bytes begin with
-# a known signature are taken.
-_DEC_LIST = re.compile(r"[\[{(]\s*(?:\d{1,3}\s*,\s*){7,}\d{1,3}\s*,?\s*[\]})]")
-_DEC_MAGIC = (b"MThd", b"MTrk", b"RIFF", b"PK\x03\x04", b"\x1f\x8b")
+# Arrays that spell bytes as numbers, in most languages: C/C++ ``unsigned char m[] = {0x4D, ...}``
+# (with ``PROGMEM``), Java ``new byte[]{(byte)0x90, -112}``, C# ``new byte[] {...}``, JavaScript
+# ``new Uint8Array([...])``, Rust ``vec![0x4Du8, ...]``, Go ``[]byte{...}``, Python lists. Items
+# may be split over many lines with comments between them and a trailing comma.
+_CAST = r"(?:\(\s*(?:unsigned\s+char|signed\s+char|char|byte|sbyte|u?int8_t|uint8|[ui]8)\s*\)\s*)?"
+_ITEM = (
+    rf"{_CAST}(?:0[xX](?P<hex>[0-9A-Fa-f]{{1,2}})|(?P<dec>-?[0-9]{{1,3}}))"
+    r"(?:_?[ui]8|[uU])?(?![0-9A-Za-z_.])"
+)
+_COMMENT = r"//[^\n]*|/\*(?:[^*]|\*(?!/)){0,400}\*/|#[^\n]*"
+# where an array may start: an opening bracket, then (comments and) an item and a comma; the
+# regex engine skips everything else at full speed
+_ARRAY_HINT = re.compile(rf"[\[{{(](?:\s+|{_COMMENT})*(?={_ITEM}\s*,)")
+_ARRAY_TOKEN = re.compile(
+    rf"(?P<gap>\s+|{_COMMENT})|(?P<comma>,)|(?P<item>{_ITEM})|(?P<close>[\]}})])|(?P<cut>\.{{3}}|\u2026)"
+)
+_ARRAY_MAGIC = (b"MThd", b"MTrk", b"RIFF", b"PK\x03\x04", b"\x1f\x8b")
+MIN_ARRAY_BYTES = 8
+
+
+def read_byte_array(text: str, pos: int) -> tuple[bytes, int, bool, bool] | None:
+    """The bytes of an array whose items start at ``pos`` (just after its opening bracket):
+    ``(data, end, closed, all_hex)``; None when it is no byte array (a value above 255, two
+    items without a comma between them, other text before the closing bracket)."""
+    out = bytearray()
+    all_hex = True
+    want_item = True
+    while True:
+        t = _ARRAY_TOKEN.match(text, pos)
+        if t is None:
+            return (bytes(out), pos, False, all_hex) if pos >= len(text.rstrip()) else None
+        kind = t.lastgroup
+        if kind == "item":
+            if not want_item:
+                return None
+            if t.group("hex") is not None:
+                out.append(int(t.group("hex"), 16))
+            else:
+                value = int(t.group("dec"))
+                if not -128 <= value <= 255:
+                    return None
+                out.append(value & 0xFF)  # Java's bytes are signed: -112 is 0x90
+                all_hex = False
+            want_item = False
+        elif kind == "comma":
+            if want_item:
+                return None
+            want_item = True
+        elif kind in ("close", "cut"):
+            return bytes(out), t.end(), kind == "close", all_hex
+        pos = t.end()
 
 
 def find_decimal_bytes(text: str) -> list[Run]:
-    """Arrays of decimal byte values that hold a MIDI file (or a zip, gzip, RIFF)."""
+    """Byte arrays in code. Arrays of decimal numbers are everywhere in code, so those are
+    taken only when their bytes begin with a known signature (MIDI, RIFF, zip, gzip); arrays
+    written in hex are taken as other hex dumps are."""
     runs: list[Run] = []
-    for m in _DEC_LIST.finditer(text):
-        values = [int(v) for v in re.findall(r"\d+", m.group())]
-        if max(values) > 255:
+    done = 0
+    for m in _ARRAY_HINT.finditer(text):
+        if m.start() < done:
             continue
-        data = bytes(values)
-        if data.startswith(_DEC_MAGIC):
-            runs.append(Run(m.start(), m.end(), "decimal", "", data=data))
+        got = read_byte_array(text, m.end())
+        if got is None:
+            continue
+        data, end, closed, all_hex = got
+        if len(data) < MIN_ARRAY_BYTES or not (all_hex or data.startswith(_ARRAY_MAGIC)):
+            continue
+        encoding = "hex" if all_hex else "decimal"
+        runs.append(Run(m.start(), end, encoding, "", data=data, truncated=not closed))
+        done = end
     return runs

@@ -83,6 +83,20 @@ def _scan_hex_items(body: str) -> str | None:
 _COMPACT = re.compile(r"[0-9A-Fa-f]{16,}")
 
 
+# What a payload in hex begins with: then even a short unbroken run is taken.
+_MAGIC = (b"MThd", b"MTrk", b"RIFF", b"PK\x03\x04", b"\x1f\x8b", b"\x89PNG", b"<?xml", b"<score")
+MAX_DIGEST = 128  # hex digits of a SHA-512, the longest digest in common use
+_ONE_TOKEN = re.compile(r"\s*[0-9A-Fa-f]+\s*")
+
+
+def _is_digest(text: str, start: int, end: int, hexstr: str) -> bool:
+    """An unbroken run of hex no longer than a digest that begins with no known signature: a
+    hash, a commit id, a key, a colour table; not a payload."""
+    if len(hexstr) > MAX_DIGEST or bytes.fromhex(hexstr[:16]).startswith(_MAGIC):
+        return False
+    return _ONE_TOKEN.fullmatch(text, start, end) is not None
+
+
 def _compact_hex(text: str, pos: int) -> Run | None:
     """A long even run of hex digits inside other text (``bytes.fromhex("4d54...")``, a quoted
     ``.hex()`` result), standing alone between non-word characters."""
@@ -94,12 +108,37 @@ def _compact_hex(text: str, pos: int) -> Run | None:
         e < len(text) and (text[e].isalnum() or text[e] == "_")
     ):
         return None
+    if _is_digest(text, s, e, m.group()):
+        return None
     return Run(start=s, end=e, encoding="hex", payload=m.group(), data=bytes.fromhex(m.group()))
 
 
 def _line_at(text: str, pos: int) -> tuple[int, int]:
     end = text.find("\n", pos)
     return pos, len(text) if end == -1 else end
+
+
+# A short offset column with no colon (``0010 4D54 6864``) reads like data: it is told apart by
+# counting, when the first group of every line is the number of bytes before that line.
+_LEAD = re.compile(r"[ \t]*([0-9A-Fa-f]{4,8})[ \t]")
+
+
+def _drop_offsets(digits: list[str], leads: list[str]) -> list[str]:
+    """The lines' digits without an offset column that was read as data."""
+    if not all(leads) or any(
+        not d.lower().startswith(g.lower()) for d, g in zip(digits, leads, strict=True)
+    ):
+        return digits
+    at = int(leads[0], 16)
+    if len(digits) == 1:
+        body = digits[0][len(leads[0]) :]
+        counts = at == 0 and len(body) >= 8 and bytes.fromhex(body[:8]).startswith(_MAGIC)
+    else:
+        counts = True
+        for d, g in zip(digits, leads, strict=True):
+            counts = counts and int(g, 16) == at
+            at += (len(d) - len(g)) // 2
+    return [d[len(g) :] for d, g in zip(digits, leads, strict=True)] if counts else digits
 
 
 def find_hex(text: str) -> list[Run]:
@@ -125,6 +164,7 @@ def find_hex(text: str) -> list[Run]:
                 break
             ls = prev
         digits: list[str] = []
+        leads: list[str] = []
         pos, first, last_end, cut = ls, -1, ls, False
         while pos < len(text) and not cut:
             _, le = _line_at(text, pos)
@@ -135,11 +175,15 @@ def find_hex(text: str) -> list[Run]:
             if first == -1:
                 first = pos
             digits.append(got[0])
+            lead = _LEAD.match(line)
+            leads.append(lead.group(1) if lead else "")
             cut = got[1]
             last_end = le
             pos = le + 1
         done = max(pos, ls + 1)
-        hexstr = "".join(digits)
+        hexstr = "".join(_drop_offsets(digits, leads))
+        if first != -1 and len(digits) == 1 and _is_digest(text, first, last_end, hexstr):
+            continue
         if first == -1 or len(hexstr) < 16:
             continue
         truncated = cut or text[last_end : last_end + 8].lstrip().startswith(_ELLIPSIS)
