@@ -3,8 +3,10 @@ them; a word glued before a known payload."""
 
 from __future__ import annotations
 
+import binascii
 import re
 
+from ..report.models import Repair
 from .run import Run
 from .text import ELLIPSIS as _ELLIPSIS
 
@@ -135,36 +137,132 @@ def find_base64(text: str) -> list[Run]:
                     break  # the next line is prose that starts with a word
             else:
                 # a blob broken by spaces on one line: wrapped at a multiple of 4
-                if (pe - ps) % 4 or pe - ps < 32:
-                    break
+                if (pe - ps) % 4 or pe - ps < 32 or not _looks_base64(text[ps:pe]):
+                    break  # not a line's worth of base64 (a digest, a name is no piece of one)
                 if ne - ns < 12 and (
                     (ne - ns) % 4 and text[ne - 1] != "=" or not _ends_run(text, ne)
                 ):
                     break  # a short word after the blob, not its last piece
             parts.append(nxt)
         done = parts[-1][1]
-        pieces: list[tuple[int, int]] = []  # (payload index, text offset) where each piece starts
-        chunks: list[str] = []
-        n_chars = 0
-        for _s, _e, sub in parts:
-            for ps, pe in sub:
-                pieces.append((n_chars, ps))
-                chunks.append(text[ps:pe])
-                n_chars += pe - ps
-        payload = "".join(chunks)
-        end = parts[-1][1]
-        if len(payload) >= MIN_RUN_CHARS and _looks_base64(payload):
-            runs.append(
-                Run(
-                    start=s,
-                    end=end,
-                    encoding="base64",
-                    payload=payload,
-                    pieces=tuple(pieces),
-                    truncated=text.startswith(_ELLIPSIS, end),
-                )
-            )
+        run = _make_run(text, s, parts)
+        if run is not None:
+            runs.append(run)
     return runs
+
+
+def _make_run(text: str, start: int, parts: list[Token]) -> Run | None:
+    """The run made of ``parts`` (one token per line or piece), or None when it is no payload."""
+    lines = ["".join(text[ps:pe] for ps, pe in sub) for _s, _e, sub in parts]
+    dropped, repairs = _repeated_lines(parts, lines)
+    pieces: list[tuple[int, int]] = []  # (payload index, text offset) where each piece starts
+    chunks: list[str] = []
+    n_chars = 0
+    for k, (_s, _e, sub) in enumerate(parts):
+        if k in dropped:
+            continue
+        for ps, pe in sub:
+            pieces.append((n_chars, ps))
+            chunks.append(text[ps:pe])
+            n_chars += pe - ps
+    payload = "".join(chunks)
+    end = parts[-1][1]
+    if len(payload) < MIN_RUN_CHARS or not _looks_base64(payload):
+        return None
+    if not payload.startswith(_B64_MAGIC) and (_in_url(text, start) or _in_jwt(text, start, end)):
+        return None
+    return Run(
+        start=start,
+        end=end,
+        encoding="base64",
+        payload=payload,
+        pieces=tuple(pieces),
+        truncated=text.startswith(_ELLIPSIS, end),
+        repairs=tuple(repairs),
+    )
+
+
+# --- a line pasted twice ------------------------------------------------------------------
+
+
+def _repeated_lines(parts: list[Token], lines: list[str]) -> tuple[set[int], list[Repair]]:
+    """Full-width lines that repeat the line before them verbatim: a line pasted twice. Data
+    can repeat too (a run of zero bytes), so a line that is periodic in itself is kept, and so
+    is a copy without which a MIDI file's chunk lengths no longer add up."""
+    if len(lines) < 3 or len(lines[1]) < MIN_FIRST_TOKEN:
+        return set(), []
+    width = len(lines[1])  # the first line may hold a word glued before the blob
+    dropped = {
+        k
+        for k in range(1, len(lines))
+        if len(lines[k]) == width and lines[k] == lines[k - 1] and not _periodic(lines[k])
+    }
+    if not dropped or _chunks_fit(lines, set()):
+        return set(), []
+    repairs = [
+        Repair(
+            stage="locate",
+            kind="duplicate-line",
+            reason="a full line of the run repeats the line before it verbatim (pasted twice): "
+            "the copy was left out",
+            offset=parts[k][0],
+            before=lines[k],
+            confidence=0.9,
+        )
+        for k in sorted(dropped)
+    ]
+    return dropped, repairs
+
+
+def _periodic(line: str) -> bool:
+    """True when ``line`` repeats a short pattern (``AAAA...``, ``gICAgICA...``)."""
+    return any(line.startswith(line[p:]) for p in range(1, 9))
+
+
+def _chunks_fit(lines: list[str], dropped: set[int]) -> bool:
+    """True when the lines (without ``dropped``) decode to a MIDI file whose chunks fill it
+    exactly."""
+    payload = "".join(line for k, line in enumerate(lines) if k not in dropped)
+    try:
+        data = binascii.a2b_base64(payload[: len(payload) // 4 * 4])
+    except binascii.Error:
+        return False
+    if not data.startswith(b"MThd"):
+        return False
+    pos = 0
+    while pos + 8 <= len(data):
+        if not data[pos : pos + 4].isalpha():
+            return False
+        pos += 8 + int.from_bytes(data[pos + 4 : pos + 8], "big")
+    return pos == len(data)
+
+
+# --- false finds --------------------------------------------------------------------------
+
+_WORD_BREAK = " \t\r\n\"'`<>()[]{}|"
+_URL_LOOKBACK = 2048
+
+
+def _in_url(text: str, start: int) -> bool:
+    """True when the run sits in a URL (``https://host/path/LongToken``, ``www.``)."""
+    lo = max(0, start - _URL_LOOKBACK)
+    word = max(text.rfind(c, lo, start) for c in _WORD_BREAK) + 1
+    head = text[max(word, lo) : start]
+    return "://" in head or head.startswith("www.")
+
+
+_JWT_HEAD = "eyJ"  # base64url of '{"': each of a JWT's first two parts is a JSON object
+
+
+def _in_jwt(text: str, start: int, end: int) -> bool:
+    """True when the run is a part of a JSON Web Token (``eyJ...``.``eyJ...``.``sig``)."""
+    if text[end : end + 1] != "." and text[start - 1 : start] != ".":
+        return False
+    lo = max(0, start - _URL_LOOKBACK)
+    k = start
+    while k > lo and (text[k - 1] in _ALPHABET or text[k - 1] == "."):
+        k -= 1
+    return text.startswith(_JWT_HEAD, k)
 
 
 _UPPER = re.compile(r"[A-Z]")
@@ -180,6 +278,12 @@ def _looks_base64(payload: str) -> bool:
         return False
     if len(body) % 2 == 0 and not _NOT_HEX.search(body):
         return False  # compact hex: find_hex takes it
+    if body.startswith(("-//", "+//")):
+        return False  # an SGML public id: <!DOCTYPE score-partwise PUBLIC "-//Recordare//DTD ...
+    if not _NOT_HEX.search(body.replace("-", "")):
+        return False  # a UUID, a digest written in groups
+    if _is_identifier(body):
+        return False
     upper = _UPPER.search(body) is not None
     lower = _LOWER.search(body) is not None
     digit = _DIGIT.search(body) is not None
@@ -188,6 +292,21 @@ def _looks_base64(payload: str) -> bool:
     if body.count("/") * 4 > len(body) or body.count("-") * 4 > len(body):
         return False  # a path or a kebab-case name
     return upper + lower + digit >= 2 and len(_UPPER.findall(body)) >= 2
+
+
+_WORD = re.compile(r"[A-Z]?[a-z]+")
+_VOWEL = re.compile(r"[aeiouy]")
+
+
+def _is_identifier(body: str) -> bool:
+    """A name in camelCase or PascalCase (``someVeryLongCamelCaseIdentifierName``): letters and
+    digits only, four fifths of it in words (a capital or none, then lower-case letters with a
+    vowel among them). Random base64 of 16 bytes reads so about once in 4000; of 24 bytes, not
+    once in 50 000 tries; a known payload never."""
+    if not (body.isascii() and body.isalnum()) or body.startswith(_B64_MAGIC):
+        return False
+    in_words = sum(len(w) for w in _WORD.findall(body) if _VOWEL.search(w, 1))
+    return 5 * in_words >= 4 * len(body)
 
 
 # How known payloads begin in base64: MThd, MTrk, zip, gzip, <?xml, RIFF, PNG, <score-
