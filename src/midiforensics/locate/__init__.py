@@ -10,17 +10,21 @@ found in the payload can be pointed at in the input).
 
 from __future__ import annotations
 
-from .arrays import find_bytes_literals, find_decimal_bytes
+from .arrays import find_byte_arrays, find_bytes_literals
 from .base64 import drop_prefix, find_base64, glued_prefix
 from .hex import find_hex
 from .run import Run, join_runs
 from .text import LineIndex
+
+# the pipeline's name for it, from when it read decimal arrays only
+find_decimal_bytes = find_byte_arrays
 
 __all__ = [
     "LineIndex",
     "Run",
     "drop_prefix",
     "find_base64",
+    "find_byte_arrays",
     "find_bytes_literals",
     "find_decimal_bytes",
     "find_hex",

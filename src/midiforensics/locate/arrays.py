@@ -110,7 +110,7 @@ def read_byte_array(text: str, pos: int) -> tuple[bytes, int, bool, bool] | None
         pos = t.end()
 
 
-def find_decimal_bytes(text: str) -> list[Run]:
+def find_byte_arrays(text: str) -> list[Run]:
     """Byte arrays in code. Arrays of decimal numbers are everywhere in code, so those are
     taken only when their bytes begin with a known signature (MIDI, RIFF, zip, gzip); arrays
     written in hex are taken as other hex dumps are."""

@@ -127,6 +127,8 @@ def find_base64(text: str) -> list[Run]:
             if g is None or nxt is None:
                 break
             ns, ne, _ = nxt
+            if _not_payload(text[ps:pe]) or _not_payload(text[ns:ne]):
+                break  # a digest, a UUID or a name on the next line is no part of a blob
             gap = g.group()
             if not gap.strip(_INVISIBLE):
                 pass  # an invisible character inside the run
@@ -137,8 +139,8 @@ def find_base64(text: str) -> list[Run]:
                     break  # the next line is prose that starts with a word
             else:
                 # a blob broken by spaces on one line: wrapped at a multiple of 4
-                if (pe - ps) % 4 or pe - ps < 32 or not _looks_base64(text[ps:pe]):
-                    break  # not a line's worth of base64 (a digest, a name is no piece of one)
+                if (pe - ps) % 4 or pe - ps < 32:
+                    break
                 if ne - ns < 12 and (
                     (ne - ns) % 4 and text[ne - 1] != "=" or not _ends_run(text, ne)
                 ):
@@ -296,6 +298,17 @@ def _looks_base64(payload: str) -> bool:
 
 _WORD = re.compile(r"[A-Z]?[a-z]+")
 _VOWEL = re.compile(r"[aeiouy]")
+
+
+_DIGEST = re.compile(r"(?=[^0-9]*[0-9])[0-9A-Fa-f-]{32,}")  # a digest, a UUID
+
+
+def _not_payload(token: str) -> bool:
+    """A token that is no line of a blob: a digest or a UUID (hex digits, some of them
+    decimal, dashes), or a name."""
+    if len(token) < MIN_FIRST_TOKEN:
+        return False  # the short last line of a blob
+    return _DIGEST.fullmatch(token) is not None or _is_identifier(token)
 
 
 def _is_identifier(body: str) -> bool:

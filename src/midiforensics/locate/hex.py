@@ -86,15 +86,20 @@ _COMPACT = re.compile(r"[0-9A-Fa-f]{16,}")
 # What a payload in hex begins with: then even a short unbroken run is taken.
 _MAGIC = (b"MThd", b"MTrk", b"RIFF", b"PK\x03\x04", b"\x1f\x8b", b"\x89PNG", b"<?xml", b"<score")
 MAX_DIGEST = 128  # hex digits of a SHA-512, the longest digest in common use
-_ONE_TOKEN = re.compile(r"\s*[0-9A-Fa-f]+\s*")
+_DIGEST_SIZES = frozenset((32, 40, 56, 64, 96, 128))  # MD5, SHA-1, SHA-224/256/384/512
+_HEX_WORD = re.compile(r"[0-9A-Fa-f]+")
 
 
 def _is_digest(text: str, start: int, end: int, hexstr: str) -> bool:
-    """An unbroken run of hex no longer than a digest that begins with no known signature: a
-    hash, a commit id, a key, a colour table; not a payload."""
-    if len(hexstr) > MAX_DIGEST or bytes.fromhex(hexstr[:16]).startswith(_MAGIC):
+    """Hex that is a digest, not a payload: one unbroken run no longer than a SHA-512 (a hash,
+    a commit id, a key), or digests side by side or one a line, beginning with no known
+    signature."""
+    if bytes.fromhex(hexstr[:16]).startswith(_MAGIC):
         return False
-    return _ONE_TOKEN.fullmatch(text, start, end) is not None
+    words = text[start:end].split()
+    if len(words) == 1:
+        return len(hexstr) <= MAX_DIGEST and len(words[0]) == len(hexstr)
+    return all(len(w) in _DIGEST_SIZES and _HEX_WORD.fullmatch(w) for w in words)
 
 
 def _compact_hex(text: str, pos: int) -> Run | None:
@@ -182,9 +187,7 @@ def find_hex(text: str) -> list[Run]:
             pos = le + 1
         done = max(pos, ls + 1)
         hexstr = "".join(_drop_offsets(digits, leads))
-        if first != -1 and len(digits) == 1 and _is_digest(text, first, last_end, hexstr):
-            continue
-        if first == -1 or len(hexstr) < 16:
+        if first == -1 or len(hexstr) < 16 or _is_digest(text, first, last_end, hexstr):
             continue
         truncated = cut or text[last_end : last_end + 8].lstrip().startswith(_ELLIPSIS)
         runs.append(
