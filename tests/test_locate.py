@@ -501,3 +501,61 @@ def test_a_pasted_line_makes_no_extra_bar_in_the_decoded_file(tmp_path: Path) ->
     (art,) = [a for a in report.artifacts if a.kind == "midi"]
     got = (tmp_path / Path(art.path).name).read_bytes()
     assert midi_notes(got) == midi_notes(base64.b64decode(LONG))
+
+
+# --- unescaping with a map back to the text -------------------------------------------------
+
+UNESCAPE_CASES = [
+    ("JSON newlines", "a\\nb\\nc", "backslash", "a\nb\nc"),
+    ("JSON quotes and slashes", '{\\"x\\": \\"a\\/b\\"}', "backslash", '{"x": "a/b"}'),
+    ("unicode escape of <", "\\u003cnote\\u003e", "backslash", "<note>"),
+    ("HTML-escaped markup", "&lt;step&gt;C&lt;/step&gt;", "html", "<step>C</step>"),
+    ("an ampersand kept as one", "Tom &amp; Jerry", "html", "Tom & Jerry"),
+    ("nothing to do", "plain text", "html", "plain text"),
+]
+
+
+@pytest.mark.parametrize(
+    ("label", "text", "kind", "expected"), UNESCAPE_CASES, ids=[c[0] for c in UNESCAPE_CASES]
+)
+def test_unescape_maps_back_to_the_text(label: str, text: str, kind: str, expected: str) -> None:
+    from midiforensics.locate.text import (
+        BACKSLASH_ESCAPE,
+        BACKSLASH_TABLE,
+        HTML_ESCAPE,
+        HTML_TABLE,
+        OffsetMap,
+        sub_mapped,
+    )
+
+    pattern, table = (
+        (HTML_ESCAPE, HTML_TABLE) if kind == "html" else (BACKSLASH_ESCAPE, BACKSLASH_TABLE)
+    )
+    new, a, b = sub_mapped(text, pattern, table)
+    assert new == expected
+    omap = OffsetMap()
+    omap.add(a, b)
+    for i, ch in enumerate(new):  # every character that was not an escape sits where it was
+        if ch.isalnum():
+            assert text[omap(i)] == ch
+
+
+def test_two_layers_of_escaping_compose() -> None:
+    from midiforensics.locate.text import (
+        BACKSLASH_ESCAPE,
+        BACKSLASH_TABLE,
+        HTML_ESCAPE,
+        HTML_TABLE,
+        OffsetMap,
+        sub_mapped,
+    )
+
+    text = "x\\n&lt;pitch&gt;\\n"
+    omap = OffsetMap()
+    one, a, b = sub_mapped(text, BACKSLASH_ESCAPE, BACKSLASH_TABLE)
+    omap.add(a, b)
+    two, a, b = sub_mapped(one, HTML_ESCAPE, HTML_TABLE)
+    omap.add(a, b)
+    assert two == "x\n<pitch>\n"
+    assert text[omap(two.index("pitch")) :].startswith("pitch")
+    assert omap(two.index("<")) == text.index("&lt;")
