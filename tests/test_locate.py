@@ -559,3 +559,13 @@ def test_two_layers_of_escaping_compose() -> None:
     assert two == "x\n<pitch>\n"
     assert text[omap(two.index("pitch")) :].startswith("pitch")
     assert omap(two.index("<")) == text.index("&lt;")
+
+
+def test_a_pasted_line_stays_recorded_when_a_glued_word_is_cut_off() -> None:
+    from midiforensics.locate import drop_prefix, glued_prefix
+
+    text = "Retry" + _pasted_twice(1)
+    (run,) = find_base64(text)
+    trimmed = drop_prefix(run, glued_prefix(run))
+    assert trimmed.payload == LONG
+    assert [r.kind for r in trimmed.repairs] == ["duplicate-line"]

@@ -120,15 +120,17 @@ def find_base64(text: str) -> list[Run]:
             done = cand + 1
             continue
         parts = [first]
-        while text[parts[-1][1] - 1] != "=":
+        # a digest, a UUID or a name is no line of a blob: a run ends before one, or at one
+        alone = _not_payload(text[first[0] : first[1]])
+        while not alone and text[parts[-1][1] - 1] != "=":
             ps, pe, _ = parts[-1]
             g = _GAP.match(text, pe)
             nxt = _token_at(text, g.end()) if g else None
             if g is None or nxt is None:
                 break
             ns, ne, _ = nxt
-            if _not_payload(text[ps:pe]) or _not_payload(text[ns:ne]):
-                break  # a digest, a UUID or a name on the next line is no part of a blob
+            if _not_payload(text[ns:ne]):
+                break
             gap = g.group()
             if not gap.strip(_INVISIBLE):
                 pass  # an invisible character inside the run
@@ -358,4 +360,5 @@ def drop_prefix(run: Run, k: int) -> Run:
         pieces=tuple(pieces),
         truncated=run.truncated,
         joins=run.joins,
+        repairs=run.repairs,
     )
