@@ -66,15 +66,16 @@ _ITEM = (
     rf"{_CAST}(?:0[xX](?P<hex>[0-9A-Fa-f]{{1,2}})|(?P<dec>-?[0-9]{{1,3}}))"
     r"(?:_?[ui]8|[uU])?(?![0-9A-Za-z_.])"
 )
-_COMMENT = r"//[^\n]*|/\*(?:[^*]|\*(?!/)){0,400}\*/|#[^\n]*"
+_COMMENT = r"//[^\n]*+|/\*(?:[^*]|\*(?!/)){0,400}+\*/|#[^\n]*+"
 # where an array may start: an opening bracket, then (comments and) an item and a comma; the
-# regex engine skips everything else at full speed
-_ARRAY_HINT = re.compile(rf"[\[{{(](?:\s+|{_COMMENT})*(?={_ITEM}\s*,)")
+# regex engine skips everything else at full speed, and the possessive loops never backtrack
+_ARRAY_HINT = re.compile(rf"[\[{{(](?:\s|{_COMMENT})*+(?={_ITEM}\s*,)")
 _ARRAY_TOKEN = re.compile(
     rf"(?P<gap>\s+|{_COMMENT})|(?P<comma>,)|(?P<item>{_ITEM})|(?P<close>[\]}})])|(?P<cut>\.{{3}}|\u2026)"
 )
 _ARRAY_MAGIC = (b"MThd", b"MTrk", b"RIFF", b"PK\x03\x04", b"\x1f\x8b")
 MIN_ARRAY_BYTES = 8
+_TEXT_END = re.compile(r"\s*\Z")  # an array cut off by the end of the text
 
 
 def read_byte_array(text: str, pos: int) -> tuple[bytes, int, bool, bool] | None:
@@ -87,7 +88,7 @@ def read_byte_array(text: str, pos: int) -> tuple[bytes, int, bool, bool] | None
     while True:
         t = _ARRAY_TOKEN.match(text, pos)
         if t is None:
-            return (bytes(out), pos, False, all_hex) if pos >= len(text.rstrip()) else None
+            return (bytes(out), pos, False, all_hex) if _TEXT_END.match(text, pos) else None
         kind = t.lastgroup
         if kind == "item":
             if not want_item:
