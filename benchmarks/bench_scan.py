@@ -69,8 +69,8 @@ def noise_text(target_mb: float, seed: int = 11) -> str:
         para = (
             f"{' '.join(rng.choices(WORDS, k=30))} (https://example.com/{rng.choice(WORDS)}/{tok}"
             f"?session={tok[::-1]}&v=2). Fixed in commit {digest[:40]}, artifact sha256:{digest},"
-            f" run {rng.getrandbits(128):032x}, id {tok[:8].encode().hex()}-1e2f-4a5b-8c9d-"
-            f"{digest[:12]}. Call get{name}() with Authorization: Bearer eyJhbGciOiJIUzI1NiJ9."
+            f" run {rng.getrandbits(128):032x}, id {digest[:8]}-1e2f-4a5b-8c9d-{digest[-12:]}."
+            f" Call get{name}() with Authorization: Bearer eyJhbGciOiJIUzI1NiJ9."
             f"{claims}.{tok}\n"
         )
         paras.append(para)

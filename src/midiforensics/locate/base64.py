@@ -157,8 +157,11 @@ def find_base64(text: str) -> list[Run]:
 
 def _make_run(text: str, start: int, parts: list[Token]) -> Run | None:
     """The run made of ``parts`` (one token per line or piece), or None when it is no payload."""
-    lines = ["".join(text[ps:pe] for ps, pe in sub) for _s, _e, sub in parts]
-    dropped, repairs = _repeated_lines(parts, lines)
+    dropped: set[int] = set()
+    repairs: list[Repair] = []
+    if len(parts) >= 3:
+        lines = ["".join(text[ps:pe] for ps, pe in sub) for _s, _e, sub in parts]
+        dropped, repairs = _repeated_lines(parts, lines)
     pieces: list[tuple[int, int]] = []  # (payload index, text offset) where each piece starts
     chunks: list[str] = []
     n_chars = 0
@@ -171,9 +174,11 @@ def _make_run(text: str, start: int, parts: list[Token]) -> Run | None:
             n_chars += pe - ps
     payload = "".join(chunks)
     end = parts[-1][1]
-    if len(payload) < MIN_RUN_CHARS or not _looks_base64(payload):
+    if len(payload) < MIN_RUN_CHARS:
         return None
     if not payload.startswith(_B64_MAGIC) and (_in_url(text, start) or _in_jwt(text, start, end)):
+        return None
+    if not _looks_base64(payload):
         return None
     return Run(
         start=start,
@@ -193,7 +198,7 @@ def _repeated_lines(parts: list[Token], lines: list[str]) -> tuple[set[int], lis
     """Full-width lines that repeat the line before them verbatim: a line pasted twice. Data
     can repeat too (a run of zero bytes), so a line that is periodic in itself is kept, and so
     is a copy without which a MIDI file's chunk lengths no longer add up."""
-    if len(lines) < 3 or len(lines[1]) < MIN_FIRST_TOKEN:
+    if len(lines[1]) < MIN_FIRST_TOKEN:
         return set(), []
     width = len(lines[1])  # the first line may hold a word glued before the blob
     dropped = {
@@ -243,30 +248,29 @@ def _chunks_fit(lines: list[str], dropped: set[int]) -> bool:
 
 # --- false finds --------------------------------------------------------------------------
 
-_WORD_BREAK = " \t\r\n\"'`<>()[]{}|"
+_URL_BREAK = re.compile(r"[\s\"'`<>()\[\]{}|]")  # what ends a URL in text
 _URL_LOOKBACK = 2048
 
 
 def _in_url(text: str, start: int) -> bool:
-    """True when the run sits in a URL (``https://host/path/LongToken``, ``www.``)."""
+    """True when the run sits in a URL (``https://host/path/LongToken``, ``www.host/Token``):
+    the nearest ``://`` or ``www.`` before it is joined to it with no break between."""
     lo = max(0, start - _URL_LOOKBACK)
-    word = max(text.rfind(c, lo, start) for c in _WORD_BREAK) + 1
-    head = text[max(word, lo) : start]
-    return "://" in head or head.startswith("www.")
+    k = max(text.rfind("://", lo, start), text.rfind("www.", lo, start))
+    return k != -1 and _URL_BREAK.search(text, k, start) is None
 
 
 _JWT_HEAD = "eyJ"  # base64url of '{"': each of a JWT's first two parts is a JSON object
+_JWT_CHAIN = re.compile(r"[A-Za-z0-9_.-]*")
 
 
 def _in_jwt(text: str, start: int, end: int) -> bool:
-    """True when the run is a part of a JSON Web Token (``eyJ...``.``eyJ...``.``sig``)."""
+    """True when the run is a part of a JSON Web Token (``eyJ...``.``eyJ...``.``sig``): it
+    touches a dot, and a chain of tokens and dots leads to it from an ``eyJ``."""
     if text[end : end + 1] != "." and text[start - 1 : start] != ".":
         return False
-    lo = max(0, start - _URL_LOOKBACK)
-    k = start
-    while k > lo and (text[k - 1] in _ALPHABET or text[k - 1] == "."):
-        k -= 1
-    return text.startswith(_JWT_HEAD, k)
+    k = text.rfind(_JWT_HEAD, max(0, start - _URL_LOOKBACK), start + len(_JWT_HEAD))
+    return k != -1 and _JWT_CHAIN.fullmatch(text, k, start) is not None
 
 
 _UPPER = re.compile(r"[A-Z]")
@@ -298,8 +302,8 @@ def _looks_base64(payload: str) -> bool:
     return upper + lower + digit >= 2 and len(_UPPER.findall(body)) >= 2
 
 
-_WORD = re.compile(r"[A-Z]?[a-z]+")
-_VOWEL = re.compile(r"[aeiouy]")
+_WORD = re.compile(r"[A-Z]?[a-z]{2,}|[A-Z][a-z]")  # two letters at least
+_VOWEL = re.compile(r"[aeiouyAEIOUY]")
 
 
 _DIGEST = re.compile(r"(?=[^0-9]*[0-9])[0-9A-Fa-f-]{32,}")  # a digest, a UUID
@@ -315,12 +319,12 @@ def _not_payload(token: str) -> bool:
 
 def _is_identifier(body: str) -> bool:
     """A name in camelCase or PascalCase (``someVeryLongCamelCaseIdentifierName``): letters and
-    digits only, four fifths of it in words (a capital or none, then lower-case letters with a
-    vowel among them). Random base64 of 16 bytes reads so about once in 4000; of 24 bytes, not
-    once in 50 000 tries; a known payload never."""
+    digits only, four fifths of it in words (a capital or none, then lower-case letters, two
+    letters at least, a vowel among them). Random base64 of 16 bytes reads so about once in
+    1500 tries, of 24 bytes once in 50 000; a known payload never."""
     if not (body.isascii() and body.isalnum()) or body.startswith(_B64_MAGIC):
         return False
-    in_words = sum(len(w) for w in _WORD.findall(body) if _VOWEL.search(w, 1))
+    in_words = len("".join(filter(_VOWEL.search, _WORD.findall(body))))
     return 5 * in_words >= 4 * len(body)
 
 
