@@ -21,7 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 from _corpus import transcript  # noqa: E402
 
-from midiforensics.locate import find_base64, find_decimal_bytes, find_hex  # noqa: E402
+from midiforensics.locate import find_base64, find_byte_arrays, find_hex  # noqa: E402
 from midiforensics.pipeline import run  # noqa: E402
 
 WORDS = [
@@ -126,9 +126,7 @@ def main() -> None:
     noise_mb = len(noise) / 1e6
     found: list[int] = []
     t_noise = best_of(
-        lambda: found.append(
-            sum(len(f(noise)) for f in (find_base64, find_hex, find_decimal_bytes))
-        )
+        lambda: found.append(sum(len(f(noise)) for f in (find_base64, find_hex, find_byte_arrays)))
     )
     print(
         f"locate on {noise_mb:.1f} MB of prose with URLs, digests, UUIDs, JWTs, names: "

@@ -177,17 +177,6 @@ def test_invisible_characters_and_odd_breaks_inside_a_blob(sep: str) -> None:
     assert [r.payload for r in find_base64(wrap(B64, 40, sep))] == [B64]
 
 
-def test_decimal_byte_arrays_holding_midi() -> None:
-    from midiforensics.locate import find_decimal_bytes
-
-    js = "const midi = new Uint8Array([\n  " + ", ".join(str(b) for b in MIDI) + "\n]);"
-    (run,) = find_decimal_bytes(js)
-    assert run.data == MIDI
-    # numbers in brackets that are not a file are left alone
-    assert find_decimal_bytes("scores = [12, 15, 200, 3, 4, 5, 6, 7, 8, 9]") == []
-    assert find_decimal_bytes("[77, 84, 104, 100, 0, 0, 0, 6, 1000]") == []
-
-
 @pytest.mark.parametrize(
     "code",
     [
