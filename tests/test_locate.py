@@ -74,6 +74,7 @@ def test_line_index() -> None:
     assert idx.linecol(4) == (2, 2)
     assert idx.linecol(7) == (4, 1)
     assert idx.linecol(8) == (4, 2)
+    assert idx.where(8) == "L4:C2"
 
 
 HEX_CASES = [

@@ -24,6 +24,11 @@ class LineIndex:
         i = bisect.bisect_right(self._starts, offset) - 1
         return i + 1, offset - self._starts[i] + 1
 
+    def where(self, offset: int) -> str:
+        """``L12:C7``: how a person finds the place again (notebooks/recover_seed.ipynb uses it)."""
+        line, col = self.linecol(offset)
+        return f"L{line}:C{col}"
+
 
 # --- unescaping with a map back to the text ---------------------------------------------------
 
