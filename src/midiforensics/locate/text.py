@@ -1,0 +1,90 @@
+"""Positions in a text: offsets to line and column, and unescaping that keeps a map from the
+unescaped text back to the text it came from."""
+
+from __future__ import annotations
+
+import bisect
+import re
+
+ELLIPSIS = ("...", "\u2026")  # how a cut-off run ends
+
+
+class LineIndex:
+    """Maps a character offset to 1-based line and column."""
+
+    def __init__(self, text: str) -> None:
+        starts = [0]
+        pos = text.find("\n")
+        while pos != -1:
+            starts.append(pos + 1)
+            pos = text.find("\n", pos + 1)
+        self._starts = starts
+
+    def linecol(self, offset: int) -> tuple[int, int]:
+        i = bisect.bisect_right(self._starts, offset) - 1
+        return i + 1, offset - self._starts[i] + 1
+
+    def where(self, offset: int) -> str:
+        """``L12:C7``: how a person finds the place again (notebooks/recover_seed.ipynb uses it)."""
+        line, col = self.linecol(offset)
+        return f"L{line}:C{col}"
+
+
+# --- unescaping with a map back to the text ---------------------------------------------------
+
+# HTML entities of markup, and the backslash escapes of JSON and string literals
+HTML_ESCAPE = re.compile(r"&(?:lt|gt|quot|apos|amp);")
+HTML_TABLE = {"&lt;": "<", "&gt;": ">", "&quot;": '"', "&apos;": "'", "&amp;": "&"}
+BACKSLASH_ESCAPE = re.compile(r"\\(?:u[0-9a-fA-F]{4}|[ntr\"'/\\])")
+BACKSLASH_TABLE = {
+    "\\n": "\n",
+    "\\t": "\t",
+    "\\r": "\r",
+    '\\"': '"',
+    "\\'": "'",
+    "\\/": "/",
+    "\\\\": "\\",
+}
+
+
+class OffsetMap:
+    """Maps a position in an unescaped text back to the text it came from; layers of
+    unescaping compose (the last layer added is undone first)."""
+
+    def __init__(self) -> None:
+        self._layers: list[tuple[list[int], list[int]]] = []
+
+    def add(self, new_pos: list[int], old_pos: list[int]) -> None:
+        self._layers.append((new_pos, old_pos))
+
+    def __call__(self, pos: int) -> int:
+        for new, old in reversed(self._layers):
+            i = bisect.bisect_right(new, pos) - 1
+            if i >= 0:
+                pos = old[i] + (pos - new[i])
+        return pos
+
+
+def sub_mapped(
+    text: str, pattern: re.Pattern[str], table: dict[str, str]
+) -> tuple[str, list[int], list[int]]:
+    """``text`` with each match of ``pattern`` replaced by ``table[match]`` (``\\uXXXX`` by
+    its character), and the positions after each replacement in the new and the old text:
+    what :meth:`OffsetMap.add` takes."""
+    out: list[str] = []
+    new_pos: list[int] = [0]
+    old_pos: list[int] = [0]
+    i = n = 0
+    for m in pattern.finditer(text):
+        out.append(text[i : m.start()])
+        n += m.start() - i
+        rep = table.get(m.group(0))
+        if rep is None:
+            rep = chr(int(m.group(0)[2:], 16)) if m.group(0)[1] == "u" else m.group(0)
+        out.append(rep)
+        n += len(rep)
+        i = m.end()
+        new_pos.append(n)
+        old_pos.append(i)
+    out.append(text[i:])
+    return "".join(out), new_pos, old_pos
