@@ -1,6 +1,8 @@
-"""Every handler in the registry has a fixture folder, and every case in it comes out as its
-``cases.json`` says: the piece's kind, its notes (read back from the written MIDI with mido),
-its verdict and the kinds of repair made. A case with ``notes: 0`` must yield no piece."""
+"""Every format handler (``formats.HANDLERS``) and every encoding finder (``locate.FINDERS``)
+has a fixture folder, and every case in it comes out as its ``cases.json`` says: the piece's
+kind (and the encoding of the run it came from), its notes (read back from the written MIDI
+with mido), its verdict and the kinds of repair made. A case with ``notes: 0`` must yield no
+piece."""
 
 from __future__ import annotations
 
@@ -12,20 +14,22 @@ import pytest
 
 import midiforensics
 from midiforensics.formats import HANDLERS
+from midiforensics.locate import FINDERS
 
 FIXTURES = Path(__file__).parent / "fixtures"
+NAMES = [h.name for h in HANDLERS] + [f.name for f in FINDERS]
 
 
 def _cases() -> list[tuple[str, dict[str, object]]]:
     out = []
-    for h in HANDLERS:
-        manifest = FIXTURES / h.name / "cases.json"
+    for name in NAMES:
+        manifest = FIXTURES / name / "cases.json"
         if manifest.is_file():
-            out.extend((h.name, case) for case in json.loads(manifest.read_text()))
+            out.extend((name, case) for case in json.loads(manifest.read_text()))
     return out
 
 
-@pytest.mark.parametrize("name", [h.name for h in HANDLERS])
+@pytest.mark.parametrize("name", NAMES)
 def test_every_handler_has_fixtures(name: str) -> None:
     manifest = FIXTURES / name / "cases.json"
     assert manifest.is_file(), f"handler {name} has no tests/fixtures/{name}/cases.json"
@@ -57,6 +61,8 @@ def test_handler_fixture(name: str, case: dict[str, object], tmp_path: Path) -> 
     assert sounding == case["notes"] == midis[0].notes
     # the handler that made the piece ends its location chain: "... -> mxl (2 repairs)"
     assert f"-> {case['kind']}" in midis[0].source, midis[0].source
+    if "encoding" in case:  # the run it was decoded from: "L5:C32 hex -> midi@0 -> midi"
+        assert f" {case['encoding']} -> " in midis[0].source, midis[0].source
     if "verdict" in case:
         assert midis[0].verdict == case["verdict"]
     if "repairs" in case:

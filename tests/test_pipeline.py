@@ -77,7 +77,7 @@ def test_bytes_lost_inside_a_score_make_it_salvaged(tmp_path: Path) -> None:
     assert pieces, report.problems
     assert all(a.verdict in ("salvaged", "fragment") for a in pieces)
     assert any(
-        r.kind == "lost-bytes" and r.loss == "lost" for a in report.artifacts for r in a.repairs
+        r.kind == "payload-bytes" and r.loss == "lost" for a in report.artifacts for r in a.repairs
     )
 
 

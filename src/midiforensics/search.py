@@ -13,16 +13,7 @@ from dataclasses import replace
 from .classify import STARTS, wants_more
 from .formats import TEXT_HANDLERS
 from .formats.base import MusicResult
-from .locate import (
-    Run,
-    drop_prefix,
-    find_base64,
-    find_bytes_literals,
-    find_decimal_bytes,
-    find_hex,
-    glued_prefix,
-    join_runs,
-)
+from .locate import FINDERS, Run, drop_prefix, glued_prefix, join_runs
 from .report.models import Problem, Repair, Span
 from .work import Context, PayloadTask, PieceOut, Stage, TextTask
 
@@ -51,8 +42,10 @@ def search_text(task: TextTask, ctx: Context) -> Stage:
         for s, res in h.combine(found):
             label = f"{task.label}{h.label or h.name}-L{task.linecol(s)[0]}"
             yield PieceOut(res, h.name, label, task.where(s), task.shifted(s), h.suffix)
-    runs = find_hex(task.text) + find_bytes_literals(task.text) + find_decimal_bytes(task.text)
-    runs += _stitch(task.text, find_base64(task.text), ctx)
+    runs: list[Run] = []
+    for finder in FINDERS:
+        got = finder.find(task.text)
+        runs += _stitch(task.text, got, ctx) if finder.stitch else got
     last_end = 0
     for run in sorted(runs, key=lambda r: (r.start, -(r.end - r.start))):
         if run.start < last_end or _overlaps(run.start, run.end, taken):
@@ -69,7 +62,7 @@ def _with_loss(res: MusicResult, lost: list[tuple[int, int]]) -> MusicResult:
     marks = tuple(
         Repair(
             stage="decode",
-            kind="lost-bytes",
+            kind="payload-bytes",
             reason=f"{e - s} byte{'s' if e - s != 1 else ''} of the payload were lost here "
             "(base64 damage); the score was read without them, and what they held is unknown",
             offset=s,
@@ -128,10 +121,14 @@ def _stitch(text: str, runs: list[Run], ctx: Context) -> list[Run]:
 def _locate_repairs(task: TextTask, run: Run) -> tuple[Run, list[Repair], list[Repair]]:
     """The run without a glued word, and the repairs the locate stage made (before / after the
     decoding's own)."""
-    before: list[Repair] = []
+    before = [
+        replace(r, where=task.where(r.offset if r.offset is not None else run.start))
+        for r in run.repairs
+    ]
     glued = glued_prefix(run)
     if glued:
-        before.append(
+        before.insert(
+            0,
             Repair(
                 stage="locate",
                 kind="glued-prefix",
@@ -140,7 +137,7 @@ def _locate_repairs(task: TextTask, run: Run) -> tuple[Run, list[Repair], list[R
                 before=run.payload[:glued],
                 where=task.where(run.start),
                 confidence=0.9,
-            )
+            ),
         )
         run = drop_prefix(run, glued)
     after = [
