@@ -299,3 +299,53 @@ def test_edit_distance() -> None:
     assert edit_distance("pich", "pitch") == 1
     assert edit_distance("scope-partwise", "score-partwise") == 1
     assert edit_distance("abc", "xyz") == 3
+
+
+# ---------------------------------------------------------------- issue 11: never worse than plain
+
+PROSE_IN_SCORE = (
+    '<?xml version="1.0" encoding="UTF-8"?>\n'
+    '<score-partwise version="3.1">\n'
+    "  <movement-title>An evening song for the garden, written for my daughter's birthday"
+    "</movement-title>\n"
+    "  <identification><rights>Copyright 2024 by the composer, all rights reserved, please do "
+    "not copy this without asking first.</rights>\n"
+    '  <miscellaneous><miscellaneous-field name="note">This arrangement was made for a small '
+    "choir and a piano, and it is meant to be sung slowly.</miscellaneous-field>"
+    "</miscellaneous></identification>\n"
+    '  <credit page="1"><credit-words>Slowly, with a lot of feeling, and never too loud in '
+    "the second verse of the song.</credit-words></credit>\n"
+    '  <part-list><score-part id="P1"><part-name>Voice</part-name></score-part></part-list>\n'
+    '  <part id="P1">\n    <measure number="1"><attributes><divisions>1</divisions>'
+    "<time><beats>2</beats><beat-type>4</beat-type></time></attributes>\n"
+    "<?Finale Measure 1 has a long comment that was written by the export plugin?>\n"
+    + note("C")
+    + note("D")
+    + "</measure>\n    <!-- The second measure is where the melody rises, and the choir joins "
+    "in with the altos first and then the tenors. -->\n"
+    '    <measure number="2"><?DoletSibelius Unexported frame in this measure?>'
+    + note("E")
+    + note("G")
+    + "</measure>\n  </part>\n</score-partwise>\n"
+)
+
+
+def _decoded_pitches(text: str, tmp_path: Path) -> tuple[list[list[int]], object]:
+    import midiforensics
+
+    report = midiforensics.decode(text, out_dir=str(tmp_path))
+    mids = [a for a in report.artifacts if a.kind == "midi"]
+    return [midi_pitches(Path(a.path).read_bytes()) for a in mids], report
+
+
+@pytest.mark.parametrize("wrap", ["raw", "prose"])
+def test_prose_inside_a_score_is_the_scores(wrap: str, tmp_path: Path) -> None:
+    text = PROSE_IN_SCORE
+    if wrap == "prose":
+        text = "Here is the song you asked for.\n\n" + text + "\nI hope the choir likes it!\n"
+    assert len(find_musicxml(text)) == 1
+    pieces, report = _decoded_pitches(text, tmp_path)
+    assert pieces == [[60, 62, 64, 67]]
+    (xml,) = [a for a in report.artifacts if a.kind == "musicxml"]  # type: ignore[attr-defined]
+    assert xml.verdict == "intact"
+    assert Path(xml.path).read_text() == PROSE_IN_SCORE.strip()

@@ -18,14 +18,12 @@ from .repair import (
     Log,
     as_score,
     drop_cut,
-    fix_meter,
     fix_names,
     fix_parts,
     fix_pitches,
-    fix_rhythm,
-    fix_tempo,
     parse_step,
 )
+from .rhythm import fix_meter, fix_rhythm, fix_tempo
 
 __all__ = ["find_musicxml", "repair_musicxml", "written_pitches"]
 
