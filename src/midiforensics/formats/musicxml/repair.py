@@ -35,8 +35,12 @@ class Log:
         reason: str,
         confidence: float = 0.95,
         lossy: bool = False,
+        loss: str = "",
     ) -> None:
-        self.lossy = self.lossy or lossy
+        """Log a repair; ``lossy`` (or ``loss="lost"``) for data that is gone,
+        ``loss="guessed"`` for a value not in the data (the reason says from what)."""
+        loss = loss or ("lost" if lossy else "")
+        self.lossy = self.lossy or bool(loss)
         self._counts[kind] += 1
         if self._counts[kind] > 100:
             return
@@ -49,6 +53,7 @@ class Log:
                 before=before[:120],
                 after=after[:120],
                 confidence=confidence,
+                loss=loss,
             )
         )
 
@@ -377,6 +382,7 @@ def fix_pitches(score: Node, log: Log) -> None:
                 if octave is not None
                 else "octave missing: the previous note's octave",
                 0.9 if octave is not None else 0.6,
+                loss="" if octave is not None else "guessed",
             )
             last_octave = guess
         else:

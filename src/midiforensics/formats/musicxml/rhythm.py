@@ -77,6 +77,7 @@ def fix_rhythm(score: Node, log: Log) -> None:
                 str(value),
                 why,
                 0.95 if common else 0.6,
+                loss="guessed",
             )
             declared = value
         elif common and common != declared and count >= 3 and count >= 0.8 * sum(ratios.values()):
@@ -137,6 +138,7 @@ def _fill_durations(notes: list[Node], divisions: int, log: Log) -> None:
             if q is not None
             else "note without a duration or type: the previous note's",
             0.9 if q is not None else 0.6,
+            loss="guessed",
         )
         prev = value
 
@@ -208,6 +210,7 @@ def fix_tempo(score: Node, log: Log) -> None:
             brief(direction),
             "<tempo> is no MusicXML element: made a tempo direction" + note,
             0.9,
+            loss="guessed" if note else "",
         )
 
 
