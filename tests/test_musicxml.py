@@ -15,7 +15,7 @@ from midiforensics.formats.musicxml.repair import parse_step
 from midiforensics.formats.musicxml.score import find_musicxml, repair_musicxml
 from midiforensics.formats.xmlsafe import edit_distance, parse
 
-from .conftest import midi_pitches
+from .conftest import midi_notes, midi_pitches
 
 FIX = Path(__file__).parent / "fixtures" / "musicxml"
 EXPECTED = json.loads((FIX / "expected.json").read_text())
@@ -349,3 +349,84 @@ def test_prose_inside_a_score_is_the_scores(wrap: str, tmp_path: Path) -> None:
     (xml,) = [a for a in report.artifacts if a.kind == "musicxml"]  # type: ignore[attr-defined]
     assert xml.verdict == "intact"
     assert Path(xml.path).read_text() == PROSE_IN_SCORE.strip()
+
+
+def _score(parts: dict[str, str], extra_ids: tuple[str, ...] = (), beats: int = 4) -> str:
+    ids = [*parts, *extra_ids]
+    plist = "".join(f'<score-part id="{i}"><part-name>{i}</part-name></score-part>' for i in ids)
+    body = "".join(f'<part id="{i}">{m}</part>' for i, m in parts.items())
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<score-partwise version="3.1">'
+        f"<part-list>{plist}</part-list>{body}</score-partwise>"
+    )
+
+
+ATTR = (
+    "<attributes><divisions>1</divisions><time><beats>2</beats><beat-type>4</beat-type></time>"
+    "{staves}</attributes>"
+)
+
+
+def test_unbalanced_repeat_still_plays_and_says_so(tmp_path: Path) -> None:
+    m1 = '<measure number="1">' + ATTR.format(staves="") + note("C") + note("D") + "</measure>"
+    m2 = (
+        '<measure number="2">'
+        + note("E")
+        + note("F")
+        + '<barline location="right"><repeat direction="backward"/></barline></measure>'
+    )
+    m3 = (
+        '<measure number="3"><barline location="left"><repeat direction="forward"/></barline>'
+        + note("G")
+        + note("A")
+        + "</measure>"
+    )
+    text = "The tune:\n\n" + _score({"P1": m1 + m2 + m3}) + "\n\nThat is all.\n"
+    pieces, report = _decoded_pitches(text, tmp_path)
+    assert pieces == [[60, 62, 64, 65, 67, 69]]
+    (xml,) = [a for a in report.artifacts if a.kind == "musicxml"]  # type: ignore[attr-defined]
+    assert Path(xml.path).read_text().count("<repeat ") == 2  # the score keeps its repeats
+    assert any(r.kind == "render" and "repeats" in r.reason for r in xml.repairs)
+
+
+def test_cut_off_parts_leave_the_part_list_and_the_rest_plays(tmp_path: Path) -> None:
+    m1 = '<measure number="1">' + ATTR.format(staves="") + note("C") + note("E") + "</measure>"
+    text = _score({"P1": m1}, extra_ids=("P2", "P3"))
+    pieces, report = _decoded_pitches(text, tmp_path)
+    assert pieces == [[60, 64]]
+    (xml,) = [a for a in report.artifacts if a.kind == "musicxml"]  # type: ignore[attr-defined]
+    dropped = [r for r in xml.repairs if r.kind == "part-list" and r.loss == "lost"]
+    assert len(dropped) == 2 and xml.verdict == "salvaged"
+
+
+def test_second_staff_without_backup_starts_with_the_bar(tmp_path: Path) -> None:
+    def st(step: str, octave: str, staff: int) -> str:
+        return note(step, octave).replace("</note>", f"<staff>{staff}</staff></note>")
+
+    attrs = ATTR.format(staves="<staves>2</staves>")
+    m1 = (
+        '<measure number="1">'
+        + attrs
+        + st("E", "5", 1)
+        + st("G", "5", 1)
+        + st("C", "3", 2)
+        + st("G", "3", 2)
+        + "</measure>"
+    )
+    m2 = (
+        '<measure number="2">'
+        + st("F", "5", 1)
+        + st("D", "5", 1)
+        + "<backup><duration>2</duration></backup>"
+        + st("B", "2", 2)
+        + st("G", "2", 2)
+        + "</measure>"
+    )
+    pieces, report = _decoded_pitches(_score({"P1": m1 + m2}), tmp_path)
+    (mid,) = [a for a in report.artifacts if a.kind == "midi"]  # type: ignore[attr-defined]
+    onsets = midi_notes(Path(mid.path).read_bytes())
+    starts = sorted({t for t, _ in onsets})
+    assert len(starts) == 4  # two beats a bar, both staves together: not eight onsets
+    assert sorted(p for t, p in onsets if t == starts[0]) == [48, 76]
+    (xml,) = [a for a in report.artifacts if a.kind == "musicxml"]  # type: ignore[attr-defined]
+    assert [r.kind for r in xml.repairs] == ["backup"]

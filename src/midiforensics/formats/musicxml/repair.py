@@ -454,6 +454,21 @@ def fix_parts(score: Node, log: Log) -> None:
                 "part had no entry in the part-list",
                 0.95,
             )
+    have_parts = {p.attrs["id"] for p in parts}
     for sp in plist.findall("score-part"):
+        sid = sp.attrs.get("id", "")
+        if parts and sid not in have_parts:
+            remove(plist, sp)
+            log.add(
+                sp.pos,
+                "part-list",
+                brief(sp),
+                "",
+                f'no <part id="{sid}"> in the score (cut off?): its part-list entry dropped, '
+                "its music is gone",
+                0.9,
+                lossy=True,
+            )
+            continue
         if sp.find("part-name") is None:
             sp.children.insert(0, el("part-name", sp.attrs.get("id", "")))

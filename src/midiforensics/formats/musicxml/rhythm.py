@@ -294,3 +294,60 @@ def _fix_time(t: Node, lengths: list[Fraction], log: Log) -> None:
         "invalid time signature: the valid meter that best fills the measures",
         0.8,
     )
+
+
+# ---------------------------------------------------------------- staves
+
+
+def fix_staves(score: Node, log: Log) -> None:
+    """A part of several staves whose staff 2 follows a full measure of staff 1 with no
+    ``<backup>`` between them: the backup is put in, so that both staves start with the bar."""
+    for part in score.findall("part"):
+        divisions, bar = 1, None
+        for m in part.findall("measure"):
+            for a in m.findall("attributes"):
+                d = a.find("divisions")
+                if d is not None and (v := num(d.text())) and v > 0:
+                    divisions = int(v)
+                for t in a.findall("time"):
+                    b, bt = t.find("beats"), t.find("beat-type")
+                    bv = num(b.text()) if b is not None else None
+                    tv = num(bt.text()) if bt is not None else None
+                    if bv and tv and bv > 0 and tv > 0:
+                        bar = Fraction(4 * Fraction(bv).limit_denominator(100), int(tv))
+            if bar is not None:
+                _backup_staves(m, bar * divisions, log)
+
+
+def _backup_staves(measure: Node, full: Fraction, log: Log) -> None:
+    pos = Fraction(0)
+    prev_staff: str | None = None
+    moved = False  # a backup or forward since the last note
+    inserts: list[tuple[Node, Fraction]] = []
+    for c in measure.elements():
+        if c.name in ("backup", "forward"):
+            d = _duration(c) or Fraction(0)
+            pos += d if c.name == "forward" else -d
+            moved = True
+        elif c.name == "note" and c.find("grace") is None and c.find("chord") is None:
+            st = c.find("staff")
+            staff = st.text().strip() if st is not None else "1"
+            if prev_staff is not None and staff != prev_staff and not moved and pos >= full > 0:
+                inserts.append((c, pos))
+                pos = Fraction(0)
+            prev_staff, moved = staff, False
+            pos += _duration(c) or Fraction(0)
+    for note, back in inserts:
+        text = str(back.numerator) if back.denominator == 1 else f"{float(back):g}"
+        node = el("backup", None, el("duration", text))
+        measure.children.insert(measure.children.index(note), node)
+        st = note.find("staff")
+        log.add(
+            note.pos,
+            "backup",
+            "",
+            f"<backup><duration>{text}</duration></backup>",
+            f"staff {st.text().strip() if st is not None else '?'} followed a full measure of "
+            "the staff before with no <backup>: moved back to the start of the measure",
+            0.85,
+        )

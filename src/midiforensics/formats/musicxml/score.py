@@ -25,7 +25,7 @@ from .repair import (
     fix_pitches,
     parse_step,
 )
-from .rhythm import fix_meter, fix_rhythm, fix_tempo
+from .rhythm import fix_meter, fix_rhythm, fix_staves, fix_tempo
 
 __all__ = ["find_musicxml", "repair_musicxml", "written_pitches"]
 
@@ -118,6 +118,7 @@ def _repair(text: str) -> tuple[MusicResult, list[int]] | None:
         return None
     fix_parts(score, log)
     fix_rhythm(score, log)
+    fix_staves(score, log)
     fix_tempo(score, log)
     fix_meter(score, log)
     decl = _declaration(doc, log)
