@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from midiforensics.formats.musicxml.repair import parse_step
-from midiforensics.formats.musicxml.score import find_musicxml, repair_musicxml
+from midiforensics.formats.musicxml.score import ScoreUnreadable, find_musicxml, repair_musicxml
 from midiforensics.formats.xmlsafe import edit_distance, parse
 
 from .conftest import midi_notes, midi_pitches
@@ -264,7 +264,10 @@ def test_deep_nesting_is_bounded() -> None:
 def test_never_raises_on_garbage(text: str) -> None:
     for s, e in find_musicxml(text):
         assert 0 <= s < e <= len(text)
-    repair_musicxml(text)
+    try:
+        repair_musicxml(text)
+    except ScoreUnreadable as exc:  # said, not silent: the pipeline reports it as a problem
+        assert "music21" in str(exc)
 
 
 @pytest.mark.parametrize(
@@ -430,3 +433,20 @@ def test_second_staff_without_backup_starts_with_the_bar(tmp_path: Path) -> None
     assert sorted(p for t, p in onsets if t == starts[0]) == [48, 76]
     (xml,) = [a for a in report.artifacts if a.kind == "musicxml"]  # type: ignore[attr-defined]
     assert [r.kind for r in xml.repairs] == ["backup"]
+
+
+def test_a_part_music21_cannot_write_is_left_out_and_the_others_play(tmp_path: Path) -> None:
+    # a non-traditional key signature (F sharp and B flat): music21's MIDI writer refuses it
+    key = (
+        "<key><key-step>F</key-step><key-alter>1</key-alter>"
+        "<key-step>B</key-step><key-alter>-1</key-alter></key>"
+    )
+    odd = '<measure number="1">' + ATTR.format(staves="").replace("<time>", key + "<time>")
+    plain = '<measure number="1">' + ATTR.format(staves="")
+    text = _score({"P1": odd + note("C") + "</measure>", "P2": plain + note("E") + "</measure>"})
+    pieces, report = _decoded_pitches(text, tmp_path)
+    assert pieces == [[64]]
+    (xml,) = [a for a in report.artifacts if a.kind == "musicxml"]  # type: ignore[attr-defined]
+    (left,) = [r for r in xml.repairs if r.kind == "render"]
+    assert "left out" in left.reason and left.loss == "lost" and xml.verdict == "salvaged"
+    assert Path(xml.path).read_text() == text  # the score itself is kept as it was

@@ -34,6 +34,11 @@ _STEP_PC = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
 _ENC_RE = re.compile(r"""encoding\s*=\s*["']([^"']*)["']""")
 
 
+class ScoreUnreadable(ValueError):
+    """The text holds notes, but music21 reads neither the repaired nor the plain score: raised
+    so that the pipeline reports it (music found is never dropped in silence)."""
+
+
 def repair_musicxml(text: str) -> MusicResult | None:
     """Repair one MusicXML extent (as found by ``find_musicxml``); None if it holds no score.
 
@@ -41,14 +46,19 @@ def repair_musicxml(text: str) -> MusicResult | None:
     the text as found is a candidate too, and the one holding more notes is kept."""
     if not isinstance(text, str) or not text.strip() or len(text) > MAX_TEXT:
         return None
+    unreadable: ScoreUnreadable | None = None
     try:
         got = _repair(text)
     except (RecursionError, MemoryError):
         got = None
+    except ScoreUnreadable as exc:
+        got, unreadable = None, exc
     res, heard = got if got is not None else (None, [])
     if res is not None and not res.repairs:
         return res  # nothing changed: the repaired reading is the plain reading
     plain, plain_heard, refusal = read_plain(text)
+    if plain is None and res is None and unreadable is not None:
+        raise ScoreUnreadable(f"{unreadable}; a plain reading: {refusal or 'no notes'}")
     if res is not None and res.repairs and res.verdict != "fragment":
         if res.source_text == text:
             found = _compare(plain_heard, refusal, heard)
@@ -128,7 +138,9 @@ def _repair(text: str) -> tuple[MusicResult, list[int]] | None:
         xml = decl + ("\n" + doc.doctype if doc.doctype else "") + "\n" + serialize(score) + "\n"
     written = written_pitches(score)
     out = _render(xml, log)
-    if out is None:
+    if isinstance(out, str):
+        if written:
+            raise ScoreUnreadable(f"music21 cannot read or write the repaired score ({out})")
         return None
     midi, notes, parts, seconds, bpm, heard = out
     confidence = min((r.confidence for r in log.repairs), default=1.0)
@@ -226,8 +238,8 @@ def written_pitches(score: Node) -> list[int]:
     return out
 
 
-def _render(xml: str, log: Log) -> tuple[bytes, int, int, float, float | None, list[int]] | None:
-    """Read the repaired text with music21 and render it; None when music21 cannot."""
+def _render(xml: str, log: Log) -> tuple[bytes, int, int, float, float | None, list[int]] | str:
+    """Read the repaired text with music21 and render it; why not, when music21 cannot."""
     import warnings
 
     from music21 import converter
@@ -237,11 +249,11 @@ def _render(xml: str, log: Log) -> tuple[bytes, int, int, float, float | None, l
             warnings.simplefilter("ignore")
             score = converter.parseData(xml, format="musicxml", forceSource=True)
             heard = [int(round(p.ps)) for n in score.recurse().notes for p in n.pitches]
-    except Exception:  # music21 raises many types on odd input; the caller gets None
-        return None
+    except Exception as exc:  # music21 raises many types on odd input; the caller says so
+        return type(exc).__name__
     out = _outputs(score, 0, log)
     if out is None:
-        return None
+        return "its MIDI writer refuses every part"
     return (*out[:5], heard)
 
 
