@@ -54,8 +54,8 @@ def repair_musicxml(text: str) -> MusicResult | None:
     except ScoreUnreadable as exc:
         got, unreadable = None, exc
     res, heard = got if got is not None else (None, [])
-    if res is not None and not res.repairs:
-        return res  # nothing changed: the repaired reading is the plain reading
+    if res is not None and res.musicxml == text and all(r.kind == "render" for r in res.repairs):
+        return res  # the text was not changed: the repaired reading is the plain reading
     plain, plain_heard, refusal = read_plain(text)
     if plain is None and res is None and unreadable is not None:
         raise ScoreUnreadable(f"{unreadable}; a plain reading: {refusal or 'no notes'}")
