@@ -450,3 +450,15 @@ def test_a_part_music21_cannot_write_is_left_out_and_the_others_play(tmp_path: P
     (left,) = [r for r in xml.repairs if r.kind == "render"]
     assert "left out" in left.reason and left.loss == "lost" and xml.verdict == "salvaged"
     assert Path(xml.path).read_text() == text  # the score itself is kept as it was
+
+
+def test_plain_reading_is_kept_when_the_repair_holds_fewer_notes(tmp_path: Path) -> None:
+    # a pitch with no step: the repair drops the note, music21 alone reads it (as a C)
+    blank = note("C").replace("<step>C</step>", "")
+    m1 = '<measure number="1">' + ATTR.format(staves="") + note("E") + blank + "</measure>"
+    pieces, report = _decoded_pitches(_score({"P1": m1}), tmp_path)
+    assert pieces == [[64, 60]]
+    (xml,) = [a for a in report.artifacts if a.kind == "musicxml"]  # type: ignore[attr-defined]
+    assert "the plain reading was kept" in xml.as_found
+    assert xml.verdict == "salvaged"
+    assert any(r.kind == "plain-reading" and r.loss == "guessed" for r in xml.repairs)

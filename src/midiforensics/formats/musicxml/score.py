@@ -65,7 +65,29 @@ def repair_musicxml(text: str) -> MusicResult | None:
         else:
             found = _as_found(res.source_text or text, heard)
         res = replace(res, as_found=found)
-    return prefer_plain(plain, res)
+    return _kept(prefer_plain(plain, res), res)
+
+
+def _kept(chosen: MusicResult | None, repaired: MusicResult | None) -> MusicResult | None:
+    """The plain reading, kept over a repair that found damage, is no longer ``intact``: what
+    the plain reader made of the damage (a default pitch, say) is a guess, and is said so."""
+    if chosen is None or repaired is None or chosen is repaired:
+        return chosen
+    damage = [r for r in repaired.repairs if r.kind != "render"][:3]
+    if not damage:
+        return chosen
+    found = "; ".join(f"{r.kind}: {r.reason}" for r in damage)
+    note = Repair(
+        stage="musicxml",
+        kind="plain-reading",
+        reason=f"kept music21's own reading of the damaged text (its defaults stand); "
+        f"the repair found: {found}",
+        offset=damage[0].offset,
+        confidence=0.6,
+        loss="guessed",
+    )
+    reps = (note, *chosen.repairs)
+    return replace(chosen, repairs=reps, verdict=verdict_for(reps), confidence=0.6)
 
 
 def read_plain(
