@@ -24,6 +24,7 @@ import zipfile
 from collections import Counter, defaultdict
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from typing import TextIO
 
 KINDS = ("raw", "b64", "mxl")
 INTRO = (
@@ -177,6 +178,9 @@ def one(path: str, kinds: tuple[str, ...]) -> list[tuple[str, str, str, float, f
             if not same:
                 why = f"{len(got)} of {len(ref)} notes; " + why
             rows.append((kind, path, tool, same, f1(ref, got), why))
+            if tool == "mf" and not same:
+                short = path.split("/corpus/")[-1]
+                print(f"FAIL mf {kind} {short}: F1 {f1(ref, got):.3f}: {why}", file=sys.stderr)
     return rows
 
 
@@ -198,12 +202,22 @@ def main() -> None:
     with ProcessPoolExecutor(max(1, args.jobs)) as ex:
         for i, got in enumerate(ex.map(one, files, [kinds] * len(files)), 1):
             rows.extend(got)
-            if i % 25 == 0:
+            if i % 20 == 0 and i < len(files):  # a running summary, in case the run is cut
                 print(f"... {i}/{len(files)} files, {time.time() - t0:.0f} s", file=sys.stderr)
+                summary(rows, kinds, i, time.time() - t0, sys.stderr)
+    summary(rows, kinds, len(files), time.time() - t0, sys.stdout)
+    failures(rows, kinds)
+
+
+def summary(
+    rows: list[tuple[str, str, str, float, float, str]],
+    kinds: tuple[str, ...],
+    n: int,
+    secs: float,
+    out: TextIO,
+) -> None:
     skipped = [r for r in rows if r[0] == "skip"]
-    print(
-        f"{len(files)} corpus files ({len(skipped)} music21 cannot read), {time.time() - t0:.0f} s"
-    )
+    print(f"{n} corpus files ({len(skipped)} music21 cannot read), {secs:.0f} s", file=out)
     for kind in kinds:
         for tool in ("mf", "naive"):
             sel = [r for r in rows if r[0] == kind and r[2] == tool]
@@ -212,15 +226,20 @@ def main() -> None:
             same = sum(r[3] for r in sel) / len(sel)
             mean = sum(r[4] for r in sel) / len(sel)
             print(
-                f"{kind:4} {tool:5} files {len(sel):4}  note-identical {same:.3f}  mean F1 {mean:.4f}"
+                f"{kind:4} {tool:5} files {len(sel):4}  note-identical {same:.3f}  mean F1 {mean:.4f}",
+                file=out,
             )
+    out.flush()
+
+
+def failures(rows: list[tuple[str, str, str, float, float, str]], kinds: tuple[str, ...]) -> None:
     for kind in kinds:
-        bad = [r for r in rows if r[0] == kind and r[2] == "mf" and not r[3]]
-        for r in bad:
-            short = r[1].split("/corpus/")[-1]
-            print(f"FAIL mf {kind} {short}: F1 {r[4]:.3f}: {r[5]}")
-    for r in skipped:
-        print(f"SKIP {r[1].split('/corpus/')[-1]}: {r[5]}")
+        for r in rows:
+            if r[0] == kind and r[2] == "mf" and not r[3]:
+                print(f"FAIL mf {kind} {r[1].split('/corpus/')[-1]}: F1 {r[4]:.3f}: {r[5]}")
+    for r in rows:
+        if r[0] == "skip":
+            print(f"SKIP {r[1].split('/corpus/')[-1]}: {r[5]}")
 
 
 if __name__ == "__main__":
