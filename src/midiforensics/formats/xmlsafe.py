@@ -179,7 +179,7 @@ def parse(s: str) -> Parsed:
             pi = s[j : k + 2]
             if pi[2:5].lower() == "xml" and len(stack) == 1 and not doc.decl:
                 doc.decl = pi
-            elif len(stack) > 1:
+            elif (pi[2:-2].split() or [""])[0].lower() != "xml":  # <?Finale ...?>, <?xml-stylesheet
                 stack[-1].children.append(Comment(pi[2:-2], pi=True))
             else:
                 doc.note(j, "pi", _short(pi), "", "processing instruction dropped")
