@@ -67,6 +67,13 @@ def score_text(path: str) -> bytes:
         return zf.read(root.group(1).decode())
 
 
+def as_text(data: bytes) -> str:
+    """The characters of a score file, as a user pasting it would have them (UTF-16 too)."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16")
+    return data.decode("utf-8-sig", "replace")
+
+
 def as_mxl(path: str) -> bytes:
     data = Path(path).read_bytes()
     if data.startswith(b"PK"):
@@ -81,7 +88,7 @@ def as_mxl(path: str) -> bytes:
 def pasted(path: str, kind: str) -> str:
     """The chat answer holding the file in the given form."""
     if kind == "raw":
-        return INTRO + "\n\n" + score_text(path).decode("utf-8", "replace") + OUTRO
+        return INTRO + "\n\n" + as_text(score_text(path)) + OUTRO
     data = score_text(path) if kind == "b64" else as_mxl(path)
     b64 = base64.b64encode(data).decode("ascii")
     lines = "\n".join(b64[i : i + 76] for i in range(0, len(b64), 76))
