@@ -2,8 +2,10 @@
 
 ``find_musicxml`` finds extents; ``repair_musicxml`` unescapes one, reads it with the safe
 reader in ``xmlsafe`` (no DTD, no entity expansion, no network), repairs it pass by pass
-(``musicxml_repair``), checks the notes music21 reads against the notes written, and renders
-it with ``scorerender``. Valid MusicXML comes back unchanged with verdict ``intact``.
+(``repair``, ``rhythm``), checks the notes music21 reads against the notes written, and
+renders it with ``scorerender``. Valid MusicXML comes back unchanged with verdict ``intact``.
+When the repair changed the text, music21's own reading of the text as found is a candidate
+too (``read_plain``): the result never holds fewer notes than a plain reader gets.
 """
 
 from __future__ import annotations
