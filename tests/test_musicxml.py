@@ -12,10 +12,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from midiforensics.formats.musicxml.repair import parse_step
-from midiforensics.formats.musicxml.score import find_musicxml, repair_musicxml
+from midiforensics.formats.musicxml.score import ScoreUnreadable, find_musicxml, repair_musicxml
 from midiforensics.formats.xmlsafe import edit_distance, parse
 
-from .conftest import midi_pitches
+from .conftest import midi_notes, midi_pitches
 
 FIX = Path(__file__).parent / "fixtures" / "musicxml"
 EXPECTED = json.loads((FIX / "expected.json").read_text())
@@ -264,7 +264,10 @@ def test_deep_nesting_is_bounded() -> None:
 def test_never_raises_on_garbage(text: str) -> None:
     for s, e in find_musicxml(text):
         assert 0 <= s < e <= len(text)
-    repair_musicxml(text)
+    try:
+        repair_musicxml(text)
+    except ScoreUnreadable as exc:  # said, not silent: the pipeline reports it as a problem
+        assert "music21" in str(exc)
 
 
 @pytest.mark.parametrize(
@@ -299,3 +302,163 @@ def test_edit_distance() -> None:
     assert edit_distance("pich", "pitch") == 1
     assert edit_distance("scope-partwise", "score-partwise") == 1
     assert edit_distance("abc", "xyz") == 3
+
+
+# ---------------------------------------------------------------- issue 11: never worse than plain
+
+PROSE_IN_SCORE = (
+    '<?xml version="1.0" encoding="UTF-8"?>\n'
+    '<score-partwise version="3.1">\n'
+    "  <movement-title>An evening song for the garden, written for my daughter's birthday"
+    "</movement-title>\n"
+    "  <identification><rights>Copyright 2024 by the composer, all rights reserved, please do "
+    "not copy this without asking first.</rights>\n"
+    '  <miscellaneous><miscellaneous-field name="note">This arrangement was made for a small '
+    "choir and a piano, and it is meant to be sung slowly.</miscellaneous-field>"
+    "</miscellaneous></identification>\n"
+    '  <credit page="1"><credit-words>Slowly, with a lot of feeling, and never too loud in '
+    "the second verse of the song.</credit-words></credit>\n"
+    '  <part-list><score-part id="P1"><part-name>Voice</part-name></score-part></part-list>\n'
+    '  <part id="P1">\n    <measure number="1"><attributes><divisions>1</divisions>'
+    "<time><beats>2</beats><beat-type>4</beat-type></time></attributes>\n"
+    "<?Finale Measure 1 has a long comment that was written by the export plugin?>\n"
+    + note("C")
+    + note("D")
+    + "</measure>\n    <!-- The second measure is where the melody rises, and the choir joins "
+    "in with the altos first and then the tenors. -->\n"
+    '    <measure number="2"><?DoletSibelius Unexported frame in this measure?>'
+    + note("E")
+    + note("G")
+    + "</measure>\n  </part>\n</score-partwise>\n"
+)
+
+
+def _decoded_pitches(text: str, tmp_path: Path) -> tuple[list[list[int]], object]:
+    import midiforensics
+
+    report = midiforensics.decode(text, out_dir=str(tmp_path))
+    mids = [a for a in report.artifacts if a.kind == "midi"]
+    return [midi_pitches(Path(a.path).read_bytes()) for a in mids], report
+
+
+@pytest.mark.parametrize("wrap", ["raw", "prose"])
+def test_prose_inside_a_score_is_the_scores(wrap: str, tmp_path: Path) -> None:
+    text = PROSE_IN_SCORE
+    if wrap == "prose":
+        text = "Here is the song you asked for.\n\n" + text + "\nI hope the choir likes it!\n"
+    assert len(find_musicxml(text)) == 1
+    pieces, report = _decoded_pitches(text, tmp_path)
+    assert pieces == [[60, 62, 64, 67]]
+    (xml,) = [a for a in report.artifacts if a.kind == "musicxml"]  # type: ignore[attr-defined]
+    assert xml.verdict == "intact"
+    assert Path(xml.path).read_text() == PROSE_IN_SCORE.strip()
+
+
+def _score(parts: dict[str, str], extra_ids: tuple[str, ...] = (), beats: int = 4) -> str:
+    ids = [*parts, *extra_ids]
+    plist = "".join(f'<score-part id="{i}"><part-name>{i}</part-name></score-part>' for i in ids)
+    body = "".join(f'<part id="{i}">{m}</part>' for i, m in parts.items())
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<score-partwise version="3.1">'
+        f"<part-list>{plist}</part-list>{body}</score-partwise>"
+    )
+
+
+ATTR = (
+    "<attributes><divisions>1</divisions><time><beats>2</beats><beat-type>4</beat-type></time>"
+    "{staves}</attributes>"
+)
+
+
+def test_unbalanced_repeat_still_plays_and_says_so(tmp_path: Path) -> None:
+    m1 = '<measure number="1">' + ATTR.format(staves="") + note("C") + note("D") + "</measure>"
+    m2 = (
+        '<measure number="2">'
+        + note("E")
+        + note("F")
+        + '<barline location="right"><repeat direction="backward"/></barline></measure>'
+    )
+    m3 = (
+        '<measure number="3"><barline location="left"><repeat direction="forward"/></barline>'
+        + note("G")
+        + note("A")
+        + "</measure>"
+    )
+    text = "The tune:\n\n" + _score({"P1": m1 + m2 + m3}) + "\n\nThat is all.\n"
+    pieces, report = _decoded_pitches(text, tmp_path)
+    assert pieces == [[60, 62, 64, 65, 67, 69]]
+    (xml,) = [a for a in report.artifacts if a.kind == "musicxml"]  # type: ignore[attr-defined]
+    assert Path(xml.path).read_text().count("<repeat ") == 2  # the score keeps its repeats
+    assert any(r.kind == "render" and "repeats" in r.reason for r in xml.repairs)
+
+
+def test_cut_off_parts_leave_the_part_list_and_the_rest_plays(tmp_path: Path) -> None:
+    m1 = '<measure number="1">' + ATTR.format(staves="") + note("C") + note("E") + "</measure>"
+    text = _score({"P1": m1}, extra_ids=("P2", "P3"))
+    pieces, report = _decoded_pitches(text, tmp_path)
+    assert pieces == [[60, 64]]
+    (xml,) = [a for a in report.artifacts if a.kind == "musicxml"]  # type: ignore[attr-defined]
+    dropped = [r for r in xml.repairs if r.kind == "part-list" and r.loss == "lost"]
+    assert len(dropped) == 2 and xml.verdict == "salvaged"
+
+
+def test_second_staff_without_backup_starts_with_the_bar(tmp_path: Path) -> None:
+    def st(step: str, octave: str, staff: int) -> str:
+        return note(step, octave).replace("</note>", f"<staff>{staff}</staff></note>")
+
+    attrs = ATTR.format(staves="<staves>2</staves>")
+    m1 = (
+        '<measure number="1">'
+        + attrs
+        + st("E", "5", 1)
+        + st("G", "5", 1)
+        + st("C", "3", 2)
+        + st("G", "3", 2)
+        + "</measure>"
+    )
+    m2 = (
+        '<measure number="2">'
+        + st("F", "5", 1)
+        + st("D", "5", 1)
+        + "<backup><duration>2</duration></backup>"
+        + st("B", "2", 2)
+        + st("G", "2", 2)
+        + "</measure>"
+    )
+    pieces, report = _decoded_pitches(_score({"P1": m1 + m2}), tmp_path)
+    (mid,) = [a for a in report.artifacts if a.kind == "midi"]  # type: ignore[attr-defined]
+    onsets = midi_notes(Path(mid.path).read_bytes())
+    starts = sorted({t for t, _ in onsets})
+    assert len(starts) == 4  # two beats a bar, both staves together: not eight onsets
+    assert sorted(p for t, p in onsets if t == starts[0]) == [48, 76]
+    (xml,) = [a for a in report.artifacts if a.kind == "musicxml"]  # type: ignore[attr-defined]
+    assert [r.kind for r in xml.repairs] == ["backup"]
+
+
+def test_a_part_music21_cannot_write_is_left_out_and_the_others_play(tmp_path: Path) -> None:
+    # a non-traditional key signature (F sharp and B flat): music21's MIDI writer refuses it
+    key = (
+        "<key><key-step>F</key-step><key-alter>1</key-alter>"
+        "<key-step>B</key-step><key-alter>-1</key-alter></key>"
+    )
+    odd = '<measure number="1">' + ATTR.format(staves="").replace("<time>", key + "<time>")
+    plain = '<measure number="1">' + ATTR.format(staves="")
+    text = _score({"P1": odd + note("C") + "</measure>", "P2": plain + note("E") + "</measure>"})
+    pieces, report = _decoded_pitches(text, tmp_path)
+    assert pieces == [[64]]
+    (xml,) = [a for a in report.artifacts if a.kind == "musicxml"]  # type: ignore[attr-defined]
+    (left,) = [r for r in xml.repairs if r.kind == "render"]
+    assert "left out" in left.reason and left.loss == "lost" and xml.verdict == "salvaged"
+    assert Path(xml.path).read_text() == text  # the score itself is kept as it was
+
+
+def test_plain_reading_is_kept_when_the_repair_holds_fewer_notes(tmp_path: Path) -> None:
+    # a pitch with no step: the repair drops the note, music21 alone reads it (as a C)
+    blank = note("C").replace("<step>C</step>", "")
+    m1 = '<measure number="1">' + ATTR.format(staves="") + note("E") + blank + "</measure>"
+    pieces, report = _decoded_pitches(_score({"P1": m1}), tmp_path)
+    assert pieces == [[64, 60]]
+    (xml,) = [a for a in report.artifacts if a.kind == "musicxml"]  # type: ignore[attr-defined]
+    assert "the plain reading was kept" in xml.as_found
+    assert xml.verdict == "salvaged"
+    assert any(r.kind == "plain-reading" and r.loss == "guessed" for r in xml.repairs)

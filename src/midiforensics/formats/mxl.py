@@ -17,7 +17,7 @@ from io import BytesIO
 from typing import ClassVar
 
 from ..report.models import Repair
-from .base import Handler, Lost, MusicResult
+from .base import VERDICTS, Handler, Lost, MusicResult, verdict_for
 from .musicxml.score import repair_musicxml
 from .xmlsafe import parse
 
@@ -46,10 +46,11 @@ def read_mxl(data: bytes) -> MusicResult | None:
     if result is None:
         return None
     tagged = tuple(replace(r, reason=f"{r.reason} [in {name}]") for r in result.repairs)
+    repairs = tuple(notes) + tagged
     verdict = result.verdict
-    if notes and verdict == "intact":
-        verdict = "repaired"
-    return replace(result, repairs=tuple(notes) + tagged, verdict=verdict)
+    if verdict != "fragment" and notes:
+        verdict = max(verdict, verdict_for(repairs), key=VERDICTS.index)
+    return replace(result, repairs=repairs, verdict=verdict)
 
 
 def _members_zipfile(data: bytes) -> dict[str, bytes]:
@@ -117,6 +118,7 @@ def _members_walk(data: bytes, notes: list[Repair]) -> dict[str, bytes]:
                         reason=f"zip cut short: {name} read as far as it goes",
                         offset=pos,
                         confidence=0.7,
+                        loss="lost",
                     )
                 )
         pos = nxt

@@ -28,7 +28,11 @@ _PREDEFINED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"', "apos": "'"}
 
 @dataclass(eq=False)
 class Comment:
+    """A comment, or (``pi``) a processing instruction such as ``<?Finale ...?>``: kept as
+    found, since editors write them into valid scores."""
+
     text: str
+    pi: bool = False
 
 
 @dataclass(eq=False)
@@ -175,6 +179,8 @@ def parse(s: str) -> Parsed:
             pi = s[j : k + 2]
             if pi[2:5].lower() == "xml" and len(stack) == 1 and not doc.decl:
                 doc.decl = pi
+            elif (pi[2:-2].split() or [""])[0].lower() != "xml":  # <?Finale ...?>, <?xml-stylesheet
+                stack[-1].children.append(Comment(pi[2:-2], pi=True))
             else:
                 doc.note(j, "pi", _short(pi), "", "processing instruction dropped")
             i = k + 2
@@ -328,6 +334,8 @@ def serialize(node: Node) -> str:
             out.append(item[0])
         elif isinstance(item, str):
             out.append(_esc_text(item))
+        elif isinstance(item, Comment) and item.pi:
+            out.append("<?" + item.text.replace("?>", "? >") + "?>")
         elif isinstance(item, Comment):
             out.append("<!--" + item.text.replace("--", "- -") + "-->")
         elif item.name == "#document":

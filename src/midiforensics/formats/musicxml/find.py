@@ -99,12 +99,15 @@ def _tag_end(text: str, start: int, opener: str) -> int:
     return k + len(gt) if k >= 0 else start
 
 
-def _gap_breaks(text: str, start: int, end: int) -> bool:
-    """Whether the text between two tags is a fence or prose (not score content)."""
-    if end - start > 2000:
-        return True
+def _gap_breaks(text: str, start: int, end: int, in_root: bool = False) -> bool:
+    """Whether the text between two tags is a fence or prose (not score content). Inside a
+    score's root element only a fence breaks: the text there is the score's own."""
     gap = text[start:end]
     if "```" in gap:
+        return True
+    if in_root:
+        return False
+    if end - start > 2000:
         return True
     g = gap.replace("\\n", " ").replace("\\t", " ").strip()
     if len(g) > 160:
@@ -113,12 +116,17 @@ def _gap_breaks(text: str, start: int, end: int) -> bool:
 
 
 def find_musicxml(text: str) -> list[tuple[int, int]]:
-    """[start, end) extents of MusicXML (score or fragment, raw or escaped) in ``text``."""
+    """[start, end) extents of MusicXML (score or fragment, raw or escaped) in ``text``.
+
+    A score is one element tree: once its root element is open, what follows is the score's
+    (prose in ``<rights>`` or a comment, processing instructions) until its end tag. Only a
+    fence, an HTML break tag, a new ``<?xml`` declaration or a new root ends it early."""
     if not isinstance(text, str):
         return []
     runs: list[list[tuple[int, int, str, str]]] = []  # (start, end, kind, name)
     cur: list[tuple[int, int, str, str]] = []
     elements = 0  # element tags (not <?xml or <!DOCTYPE) in the current run
+    in_root = False  # inside an open score root element
     last_end = -1
     for m in _TAG_RE.finditer(text):
         start, opener, kind, name = m.start(), m.group(1), m.group(2), m.group(3)
@@ -126,25 +134,29 @@ def find_musicxml(text: str) -> list[tuple[int, int]]:
             continue  # a '<' inside the previous tag (an attribute value)
         low = name.lower()
         end = _tag_end(text, m.end(), opener.lower())
-        brk = bool(cur) and _gap_breaks(text, last_end, start)
+        brk = bool(cur) and _gap_breaks(text, last_end, start, in_root)
         if low in _BREAK_TAGS:
             if cur:
                 runs.append(cur)
-            cur, elements, last_end = [], 0, end
+            cur, elements, in_root, last_end = [], 0, False, end
             continue
-        if kind == "?" or (kind == "!" and low == "doctype"):
+        if kind == "?":
+            brk = brk or (elements > 0 and (low == "xml" or not in_root))
+        elif kind == "!" and low == "doctype":
             brk = brk or elements > 0
-        elif kind == "" and not brk and elements and root_like(low):
+        elif kind == "" and elements and root_like(low):
             brk = True
         if brk:
             runs.append(cur)
-            cur, elements = [], 0
+            cur, elements, in_root = [], 0, False
         cur.append((start, end, kind, low))
         elements += kind in ("", "/")
         last_end = end
+        if kind == "" and root_like(low) and not text[start:end].rstrip(">").endswith("/"):
+            in_root = True
         if kind == "/" and root_like(low):
             runs.append(cur)
-            cur, elements = [], 0
+            cur, elements, in_root = [], 0, False
     if cur:
         runs.append(cur)
     return [(r[0][0], r[-1][1]) for r in runs if _is_musicxml(r)]

@@ -10,14 +10,11 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Callable
-from fractions import Fraction
 
 from ...report.models import Repair
 from ..xmlsafe import Node, edit_distance, is_xml_name, serialize
 from .find import root_like
-from .vocab import CHILDREN, LEAVES, NOTE_TYPES, REQUIRED, VOCAB
-
-_VALID_BEAT_TYPES = (1, 2, 4, 8, 16, 32, 64, 128)
+from .vocab import CHILDREN, LEAVES, REQUIRED, VOCAB
 
 
 class Log:
@@ -38,8 +35,12 @@ class Log:
         reason: str,
         confidence: float = 0.95,
         lossy: bool = False,
+        loss: str = "",
     ) -> None:
-        self.lossy = self.lossy or lossy
+        """Log a repair; ``lossy`` (or ``loss="lost"``) for data that is gone,
+        ``loss="guessed"`` for a value not in the data (the reason says from what)."""
+        loss = loss or ("lost" if lossy else "")
+        self.lossy = self.lossy or bool(loss)
         self._counts[kind] += 1
         if self._counts[kind] > 100:
             return
@@ -52,15 +53,16 @@ class Log:
                 before=before[:120],
                 after=after[:120],
                 confidence=confidence,
+                loss=loss,
             )
         )
 
 
-def _brief(node: Node) -> str:
+def brief(node: Node) -> str:
     return serialize(node)[:120]
 
 
-def _parent_map(root: Node) -> dict[int, Node]:
+def parent_map(root: Node) -> dict[int, Node]:
     parents: dict[int, Node] = {}
     for n in root.iter():
         for c in n.elements():
@@ -68,11 +70,11 @@ def _parent_map(root: Node) -> dict[int, Node]:
     return parents
 
 
-def _remove(parent: Node, child: Node) -> None:
+def remove(parent: Node, child: Node) -> None:
     parent.children = [c for c in parent.children if c is not child]
 
 
-def _el(name: str, text: str | None = None, *kids: Node, **attrs: str) -> Node:
+def el(name: str, text: str | None = None, *kids: Node, **attrs: str) -> Node:
     n = Node(name, dict(attrs))
     if text is not None:
         n.children.append(text)
@@ -93,7 +95,7 @@ def _child_fit(node: Node, cand: str) -> float:
 
 def fix_names(doc: Node, log: Log) -> None:
     """Map misspelt names (and names in the wrong place) to MusicXML's, by spelling and context."""
-    parents = _parent_map(doc)
+    parents = parent_map(doc)
     for node in doc.iter()[1:]:
         parent = parents.get(id(node))
         pname = parent.name if parent is not None else "#document"
@@ -173,7 +175,7 @@ def to_partwise(score: Node, log: Log) -> Node:
         if isinstance(c, Node) and c.name == "measure":
             for p in c.findall("part"):
                 pid = p.attrs.get("id", "P1")
-                part = parts.setdefault(pid, _el("part", None, id=pid))
+                part = parts.setdefault(pid, el("part", None, id=pid))
                 part.children.append(Node("measure", dict(c.attrs), list(p.children), c.pos))
         elif isinstance(c, Node) and c.name != "part":
             head.append(c)
@@ -203,13 +205,13 @@ def as_score(doc: Node, log: Log) -> tuple[Node, bool] | None:
     if all(k.name == "part" for k in kids):
         body: list[Node] = kids
     elif all(k.name in ("part", "measure") for k in kids):
-        body = [_el("part", None, *[k for k in kids if k.name == "measure"], id="P1")]
+        body = [el("part", None, *[k for k in kids if k.name == "measure"], id="P1")]
     else:
         inner = [k for k in kids if k.name in CHILDREN["measure"]]
         if not inner:
             return None
-        body = [_el("part", None, _el("measure", None, *inner, number="1"), id="P1")]
-    score = _el("score-partwise", None, *body, version="4.0")
+        body = [el("part", None, el("measure", None, *inner, number="1"), id="P1")]
+    score = el("score-partwise", None, *body, version="4.0")
     log.add(
         kids[0].pos,
         "fragment",
@@ -231,28 +233,28 @@ def _satisfied(node: Node) -> bool:
 
 def drop_cut(score: Node, log: Log) -> None:
     """Drop what a cut at the end of the text left half-written (no phantom notes)."""
-    parents = _parent_map(score)
+    parents = parent_map(score)
     for node in reversed(score.iter()):  # children before parents
         parent = parents.get(id(node))
         if parent is None:
             continue
         if not node.closed and node.name in LEAVES:
-            _remove(parent, node)
+            remove(parent, node)
             log.add(
                 node.pos,
                 "truncated",
-                _brief(node),
+                brief(node),
                 "",
                 f"<{node.name}> cut at the end of the text: its value may be cut too",
                 0.9,
                 lossy=True,
             )
         elif node.name in REQUIRED and not node.closed and not _satisfied(node):
-            _remove(parent, node)
+            remove(parent, node)
             log.add(
                 node.pos,
                 "truncated",
-                _brief(node),
+                brief(node),
                 "",
                 f"<{node.name}> lacks "
                 + " / ".join(a[0] for a in REQUIRED[node.name] if not _satisfied(node))
@@ -304,7 +306,7 @@ def parse_step(text: str) -> tuple[str, float | None, int | None] | None:
     return None
 
 
-def _num(text: str) -> float | None:
+def num(text: str) -> float | None:
     t = text.strip().replace("+", "")
     try:
         v = float(t)
@@ -314,7 +316,7 @@ def _num(text: str) -> float | None:
 
 
 def fix_pitches(score: Node, log: Log) -> None:
-    parents = _parent_map(score)
+    parents = parent_map(score)
     last_octave = 4
     for pitch in score.iter():
         if pitch.name != "pitch":
@@ -324,11 +326,11 @@ def fix_pitches(score: Node, log: Log) -> None:
         got = parse_step(step_el.text()) if step_el is not None else None
         if step_el is None or got is None:
             if note is not None and (owner := parents.get(id(note))) is not None:
-                _remove(owner, note)
+                remove(owner, note)
                 log.add(
                     pitch.pos,
                     "incomplete",
-                    _brief(pitch),
+                    brief(pitch),
                     "",
                     "pitch without a readable step: note dropped, not guessed",
                     0.8,
@@ -345,11 +347,11 @@ def fix_pitches(score: Node, log: Log) -> None:
             )
         if alter_el is not None:
             a = parse_step("C" + alter_el.text().strip())
-            v = _num(alter_el.text())
+            v = num(alter_el.text())
             if v is None and a is not None and a[1] is not None:
                 v = a[1]
             if v is None:
-                _remove(pitch, alter_el)
+                remove(pitch, alter_el)
                 log.add(
                     alter_el.pos, "alter", alter_el.text(), "", "unreadable <alter> dropped", 0.7
                 )
@@ -364,13 +366,13 @@ def fix_pitches(score: Node, log: Log) -> None:
                 )
                 alter_el.set_text(f"{v:g}")
         elif alter:
-            new = _el("alter", f"{alter:g}")
+            new = el("alter", f"{alter:g}")
             pitch.children.insert(pitch.children.index(step_el) + 1, new)
-        if oct_el is None or _num(oct_el.text()) is None:
+        if oct_el is None or num(oct_el.text()) is None:
             guess = octave if octave is not None else last_octave
             if oct_el is not None:
-                _remove(pitch, oct_el)
-            pitch.children.append(_el("octave", str(guess)))
+                remove(pitch, oct_el)
+            pitch.children.append(el("octave", str(guess)))
             log.add(
                 pitch.pos,
                 "octave",
@@ -380,10 +382,11 @@ def fix_pitches(score: Node, log: Log) -> None:
                 if octave is not None
                 else "octave missing: the previous note's octave",
                 0.9 if octave is not None else 0.6,
+                loss="" if octave is not None else "guessed",
             )
             last_octave = guess
         else:
-            value = _num(oct_el.text())
+            value = num(oct_el.text())
             if value is not None:
                 if f"{int(value)}" != oct_el.text().strip():
                     log.add(
@@ -425,7 +428,7 @@ def fix_parts(score: Node, log: Log) -> None:
             )
         seen.add(want)
     if plist is None:
-        plist = _el("part-list")
+        plist = el("part-list")
         at = next(
             (k for k, c in enumerate(score.children) if isinstance(c, Node) and c.name == "part"), 0
         )
@@ -442,7 +445,7 @@ def fix_parts(score: Node, log: Log) -> None:
     for part in parts:
         pid = part.attrs["id"]
         if pid not in have:
-            plist.children.append(_el("score-part", None, _el("part-name", pid), id=pid))
+            plist.children.append(el("score-part", None, el("part-name", pid), id=pid))
             log.add(
                 part.pos,
                 "part-list",
@@ -451,287 +454,21 @@ def fix_parts(score: Node, log: Log) -> None:
                 "part had no entry in the part-list",
                 0.95,
             )
+    have_parts = {p.attrs["id"] for p in parts}
     for sp in plist.findall("score-part"):
+        sid = sp.attrs.get("id", "")
+        if parts and sid not in have_parts:
+            remove(plist, sp)
+            log.add(
+                sp.pos,
+                "part-list",
+                brief(sp),
+                "",
+                f'no <part id="{sid}"> in the score (cut off?): its part-list entry dropped, '
+                "its music is gone",
+                0.9,
+                lossy=True,
+            )
+            continue
         if sp.find("part-name") is None:
-            sp.children.insert(0, _el("part-name", sp.attrs.get("id", "")))
-
-
-# ---------------------------------------------------------------- rhythm
-
-
-def _type_quarters(note: Node) -> Fraction | None:
-    t = note.find("type")
-    if t is None or t.text().strip() not in NOTE_TYPES:
-        return None
-    q = Fraction(NOTE_TYPES[t.text().strip()])
-    add = q
-    for _ in note.findall("dot"):
-        add /= 2
-        q += add
-    tm = note.find("time-modification")
-    if tm is not None:
-        a, n = tm.find("actual-notes"), tm.find("normal-notes")
-        av, nv = (_num(a.text()) if a else None), (_num(n.text()) if n else None)
-        if av and nv and av > 0 and nv > 0:
-            q = q * Fraction(int(nv)) / Fraction(int(av))
-    return q
-
-
-def _duration(node: Node) -> Fraction | None:
-    d = node.find("duration")
-    v = _num(d.text()) if d is not None else None
-    return Fraction(v).limit_denominator(1000) if v is not None and v >= 0 else None
-
-
-def fix_rhythm(score: Node, log: Log) -> None:
-    """Infer missing or contradicted <divisions>; give notes without a duration one."""
-    for part in score.findall("part"):
-        measures = part.findall("measure")
-        notes = [n for m in measures for n in m.findall("note") if n.find("grace") is None]
-        divs_el = next(
-            (d for m in measures for a in m.findall("attributes") for d in a.findall("divisions")),
-            None,
-        )
-        ratios: Counter[Fraction] = Counter()
-        for n in notes:
-            q, d = _type_quarters(n), _duration(n)
-            if q and d:
-                ratios[d / q] += 1
-        common, count = ratios.most_common(1)[0] if ratios else (None, 0)
-        declared = _num(divs_el.text()) if divs_el is not None else None
-        if not notes:
-            continue
-        if common is not None and common.denominator != 1:
-            common = None
-        if divs_el is None or declared is None or declared <= 0:
-            value = int(common) if common else 1
-            why = (
-                f"no <divisions>: {value} from {count} notes' <type> and <duration>"
-                if common
-                else "no <divisions> and no <type> to infer it: durations read as quarters"
-            )
-            if divs_el is not None:
-                divs_el.set_text(str(value))
-            elif measures:
-                _set_divisions(measures[0], value)
-            log.add(
-                divs_el.pos if divs_el is not None else part.pos,
-                "divisions",
-                "",
-                str(value),
-                why,
-                0.95 if common else 0.6,
-            )
-            declared = value
-        elif common and common != declared and count >= 3 and count >= 0.8 * sum(ratios.values()):
-            log.add(
-                divs_el.pos,
-                "divisions",
-                divs_el.text(),
-                str(common),
-                f"<divisions> contradicted by {count} notes' <type> and <duration>",
-                0.8,
-            )
-            divs_el.set_text(str(common))
-            declared = float(common)
-        _fill_durations(notes, int(declared), log)
-
-
-def _set_divisions(measure: Node, value: int) -> None:
-    attrs = measure.find("attributes")
-    if attrs is None:
-        attrs = _el("attributes")
-        measure.children.insert(0, attrs)
-    attrs.children.insert(0, _el("divisions", str(value)))
-
-
-def _fill_durations(notes: list[Node], divisions: int, log: Log) -> None:
-    prev: Fraction | None = None
-    for n in notes:
-        d = _duration(n)
-        if d is not None and d > 0:
-            prev = d
-            continue
-        q = _type_quarters(n)
-        if n.find("chord") is not None and prev is not None and q is None:
-            value = prev
-        elif q is not None:
-            value = q * divisions
-        else:
-            value = prev if prev is not None else Fraction(divisions)
-        text = f"{float(value):g}" if value.denominator != 1 else str(value.numerator)
-        old = n.find("duration")
-        if old is not None:
-            _remove(n, old)
-        at = next(
-            (
-                k
-                for k, c in enumerate(n.children)
-                if isinstance(c, Node) and c.name in ("tie", "voice", "type")
-            ),
-            len(n.children),
-        )
-        n.children.insert(at, _el("duration", text))
-        log.add(
-            n.pos,
-            "duration",
-            "" if old is None else _brief(old),
-            f"<duration>{text}</duration>",
-            "note without a duration: from its <type>"
-            if q is not None
-            else "note without a duration or type: the previous note's",
-            0.9 if q is not None else 0.6,
-        )
-        prev = value
-
-
-# ---------------------------------------------------------------- tempo
-
-
-def fix_tempo(score: Node, log: Log) -> None:
-    """<tempo> (not a MusicXML element) becomes a direction with a metronome and sound tempo."""
-    parents = _parent_map(score)
-    for node in score.iter():
-        if node.name != "tempo":
-            continue
-        parent = parents.get(id(node))
-        if parent is None:
-            continue
-        pm = node.find("per-minute")
-        bpm = _num(pm.text() if pm is not None else node.text())
-        bu = node.find("beat-unit")
-        unit = bu.text().strip() if bu is not None else "quarter"
-        note = ""
-        if unit not in NOTE_TYPES:
-            note = f" (beat-unit '{unit}' is no note value: quarter)"
-            unit = "quarter"
-        _remove(parent, node)
-        measure, anchor = parent, None
-        if parent.name != "measure":
-            anchor, measure = parent, parents.get(id(parent), parent)
-        has = any(
-            d.name == "direction"
-            and any(s.name == "sound" and "tempo" in s.attrs for s in d.elements())
-            for d in measure.elements()
-        )
-        if bpm is None or bpm <= 0 or bpm > 1000:
-            log.add(node.pos, "tempo", _brief(node), "", "unreadable <tempo> dropped", 0.7)
-            continue
-        if has:
-            log.add(
-                node.pos,
-                "tempo",
-                _brief(node),
-                "",
-                "<tempo> in <attributes> dropped: the measure already has a tempo direction",
-                0.8,
-            )
-            continue
-        qbpm = bpm * NOTE_TYPES[unit]
-        direction = _el(
-            "direction",
-            None,
-            _el(
-                "direction-type",
-                None,
-                _el("metronome", None, _el("beat-unit", unit), _el("per-minute", f"{bpm:g}")),
-            ),
-            _el("sound", None, tempo=f"{qbpm:g}"),
-            placement="above",
-        )
-        at = (
-            measure.children.index(anchor) + 1
-            if anchor is not None and anchor in measure.children
-            else 0
-        )
-        measure.children.insert(at, direction)
-        log.add(
-            node.pos,
-            "tempo",
-            _brief(node),
-            _brief(direction),
-            "<tempo> is no MusicXML element: made a tempo direction" + note,
-            0.9,
-        )
-
-
-# ---------------------------------------------------------------- meter
-
-
-def _measure_length(measure: Node, divisions: int) -> Fraction:
-    pos = top = Fraction(0)
-    for c in measure.elements():
-        d = _duration(c) or Fraction(0)
-        if c.name == "note":
-            if c.find("grace") is not None:
-                continue
-            if c.find("chord") is not None:
-                continue
-            pos += d
-        elif c.name == "forward":
-            pos += d
-        elif c.name == "backup":
-            pos -= d
-        top = max(top, pos)
-    return top / divisions if divisions else top
-
-
-def fix_meter(score: Node, log: Log) -> None:
-    """Invalid time signatures (3/3, 4/0) become the valid meter that best fills the measures."""
-    for part in score.findall("part"):
-        measures = part.findall("measure")
-        divisions = 1
-        lengths: list[Fraction] = []
-        for m in measures:
-            for a in m.findall("attributes"):
-                d = a.find("divisions")
-                if d is not None and (v := _num(d.text())) and v > 0:
-                    divisions = int(v)
-            lengths.append(_measure_length(m, divisions))
-        for m in measures:
-            for a in m.findall("attributes"):
-                for t in a.findall("time"):
-                    _fix_time(t, lengths, log)
-
-
-def _fix_time(t: Node, lengths: list[Fraction], log: Log) -> None:
-    b, bt = t.find("beats"), t.find("beat-type")
-    if b is None or bt is None:
-        return
-    parts = [_num(x) for x in b.text().split("+")]
-    beats = (
-        int(sum(p for p in parts if p)) if all(p and p > 0 and p == int(p) for p in parts) else 0
-    )
-    btype = _num(bt.text())
-    if beats > 0 and btype in _VALID_BEAT_TYPES:
-        return
-    inner = lengths[1:-1] or lengths
-    dominant = Counter(inner).most_common(1)[0][0] if inner else Fraction(0)
-    cands: set[tuple[int, int]] = set()
-    if beats > 0:
-        cands.update((beats, d) for d in (2, 4, 8))
-    for den in (4, 8, 16):
-        num = dominant * den / 4
-        if dominant > 0 and num.denominator == 1:
-            cands.add((int(num), den))
-            break
-    if not cands:
-        cands.add((4, 4))
-
-    def cost(c: tuple[int, int]) -> tuple[int, int, int]:
-        size = Fraction(4 * c[0], c[1])
-        bad = sum(1 for L in inner if size != L)
-        return (bad, c[0] != beats, abs(c[1] - 4))
-
-    nb, nt = min(sorted(cands), key=cost)
-    before = f"{b.text().strip()}/{bt.text().strip()}"
-    b.set_text(str(nb))
-    bt.set_text(str(nt))
-    log.add(
-        t.pos,
-        "time-signature",
-        before,
-        f"{nb}/{nt}",
-        "invalid time signature: the valid meter that best fills the measures",
-        0.8,
-    )
+            sp.children.insert(0, el("part-name", sp.attrs.get("id", "")))
