@@ -90,3 +90,13 @@ def test_music_found_but_not_played_always_says_why() -> None:
     assert report.music_found and not report.pieces
     assert any(p.kind == "unread" for p in report.problems), report.problems
     assert "see problems" in report.verdict
+
+
+def test_base64_of_a_utf16_score_is_read_as_text() -> None:
+    # editors (Sibelius with Dolet) export MusicXML as UTF-16 with a byte-order mark
+    score = SCORE.format(title="Air").replace('encoding="UTF-8"', 'encoding="UTF-16"')
+    payload = score.encode("utf-16")
+    text = "The score:\n" + base64.b64encode(payload).decode() + "\nEnd."
+    report = midiforensics.decode(text, strict=True)
+    assert [s.kind for s in report.segments] == ["text"]
+    assert [a.notes for a in report.artifacts if a.kind == "midi"] == [3]

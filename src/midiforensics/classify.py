@@ -50,6 +50,15 @@ class Piece:
     confidence: float
 
 
+def text_ratio_utf16(data: bytes) -> float:
+    """:func:`text_ratio` for UTF-16 with a byte-order mark."""
+    text = data[: len(data) & ~1].decode("utf-16", errors="replace")
+    if not text:
+        return 0.0
+    bad = sum(1 for ch in text if ch == "\ufffd" or (not ch.isprintable() and ch not in "\n\r\t\f"))
+    return 1.0 - bad / len(text)
+
+
 def text_ratio(data: bytes) -> float:
     """Share of characters in ``data`` (decoded as UTF-8) that are printable or whitespace."""
     if not data:
@@ -59,7 +68,20 @@ def text_ratio(data: bytes) -> float:
     return 1.0 - bad / len(text)
 
 
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+
+
+def decode_text(data: bytes) -> str:
+    """A text segment's characters: UTF-16 when it starts with a byte-order mark (editors
+    export MusicXML so), else UTF-8; undecodable bytes become U+FFFD."""
+    if data.startswith(_UTF16_BOMS):
+        return data.decode("utf-16", errors="replace")
+    return data.decode("utf-8", errors="replace")
+
+
 def _sniff(data: bytes, lost: Sequence[tuple[int, int]]) -> tuple[str, float]:
+    if data.startswith(_UTF16_BOMS) and text_ratio_utf16(data[:65536]) >= TEXT_MIN_PRINTABLE:
+        return "text", 0.95
     for magic, kind in SIGNATURES:
         if data.startswith(magic):
             return kind, 0.95

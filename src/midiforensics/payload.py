@@ -48,7 +48,7 @@ def _text(
     chunk: bytes, lost: list[tuple[int, int]], chain: str, label: str, depth: int, ctx: Context
 ) -> Stage:
     kept = classify.drop_lost(chunk, lost)
-    text = kept.decode("utf-8", errors="replace")
+    text = classify.decode_text(kept)
     if ctx.repair:
         yield FileOut(f"{label}-text.txt", text.encode("utf-8"), "text", chain)
     if depth < MAX_DEPTH:

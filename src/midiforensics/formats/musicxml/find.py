@@ -10,6 +10,14 @@ from __future__ import annotations
 import bisect
 import re
 
+from ...locate.text import (
+    BACKSLASH_ESCAPE,
+    BACKSLASH_TABLE,
+    HTML_ESCAPE,
+    HTML_TABLE,
+    OffsetMap,
+    sub_mapped,
+)
 from ...report.models import Repair
 from ..xmlsafe import edit_distance
 from .vocab import ROOTS, VOCAB
@@ -175,49 +183,6 @@ def _is_musicxml(run: list[tuple[int, int, str, str]]) -> bool:
 # ---------------------------------------------------------------- unescaping
 
 
-class OffsetMap:
-    """Maps a position in an unescaped text back to the text it came from (composable)."""
-
-    def __init__(self) -> None:
-        self._layers: list[tuple[list[int], list[int]]] = []
-
-    def add(self, new_pos: list[int], old_pos: list[int]) -> None:
-        self._layers.append((new_pos, old_pos))
-
-    def __call__(self, pos: int) -> int:
-        for new, old in reversed(self._layers):
-            i = bisect.bisect_right(new, pos) - 1
-            if i >= 0:
-                pos = old[i] + (pos - new[i])
-        return pos
-
-
-def _sub_mapped(
-    s: str, pattern: re.Pattern[str], table: dict[str, str]
-) -> tuple[str, list[int], list[int]]:
-    out: list[str] = []
-    new_pos: list[int] = [0]
-    old_pos: list[int] = [0]
-    i = n = 0
-    for m in pattern.finditer(s):
-        out.append(s[i : m.start()])
-        n += m.start() - i
-        rep = table.get(m.group(0))
-        if rep is None:
-            rep = chr(int(m.group(0)[2:], 16)) if m.group(0)[1] == "u" else m.group(0)
-        out.append(rep)
-        n += len(rep)
-        i = m.end()
-        new_pos.append(n)
-        old_pos.append(i)
-    out.append(s[i:])
-    return "".join(out), new_pos, old_pos
-
-
-_HTML_RE = re.compile(r"&(?:lt|gt|quot|apos|amp);")
-_HTML = {"&lt;": "<", "&gt;": ">", "&quot;": '"', "&apos;": "'", "&amp;": "&"}
-_BS_RE = re.compile(r"\\(?:u[0-9a-fA-F]{4}|[ntr\"'/\\])")
-_BS = {"\\n": "\n", "\\t": "\t", "\\r": "\r", '\\"': '"', "\\'": "'", "\\/": "/", "\\\\": "\\"}
 _RAW_TAG_RE = re.compile(r"</?[A-Za-z]")
 _ESC_TAG_RE = re.compile(r"&lt;/?[A-Za-z]")
 _ESC2_TAG_RE = re.compile(r"&amp;lt;/?[A-Za-z]")
@@ -236,16 +201,16 @@ def unescape(text: str) -> tuple[str, OffsetMap, list[Repair]]:
         hits = len(_BS_TRIGGER_RE.findall(text, 0, 200_000))
         if esc > raw:
             first = text.find("&")
-            pattern, table, conf = _HTML_RE, _HTML, 0.98
+            pattern, table, conf = HTML_ESCAPE, HTML_TABLE, 0.98
             reason = "markup was HTML-escaped (&lt; for <): unescaped"
         elif hits >= 2 or (hits and "\n" not in text):
             m = _BS_TRIGGER_RE.search(text)
             first = m.start() if m else 0
-            pattern, table, conf = _BS_RE, _BS, 0.97
+            pattern, table, conf = BACKSLASH_ESCAPE, BACKSLASH_TABLE, 0.97
             reason = 'text held literal escapes (\\n, \\t, \\"): unescaped'
         else:
             break
-        new, a, b = _sub_mapped(text, pattern, table)
+        new, a, b = sub_mapped(text, pattern, table)
         repairs.append(
             Repair(
                 stage="musicxml",
