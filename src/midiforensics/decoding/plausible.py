@@ -19,6 +19,8 @@ import re
 from collections import deque
 from dataclasses import dataclass, field
 
+from ..formats.midi.spec import META_KNOWN, META_TEXT, meta_size_ok, vlq_at
+
 # --------------------------------------------------------------------------- text
 
 _CONTROL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -114,22 +116,7 @@ _MIN_GRAMS, _MAX_GRAMS = 24, 8192
 _LAG = 128  # bytes the model's learning stays behind its scan
 # status bytes with the channel taken out: tracks on other channels share patterns
 _NO_CHANNEL = bytes(b & 0xF0 if 0x80 <= b < 0xF0 else b for b in range(256))
-# meta types with a fixed data length; other known ones take any length
-_META_LEN = {0x00: 2, 0x20: 1, 0x21: 1, 0x2F: 0, 0x51: 3, 0x54: 5, 0x58: 4, 0x59: 2}
-_META_ANY = set(range(0x01, 0x10)) | {0x7F}
-
-
-def _vlq(data: bytes, i: int, n: int) -> tuple[int, int]:
-    """(value, next index); value -1 when more than 4 bytes or cut off by the end."""
-    value = 0
-    for k in range(4):
-        if i + k >= n:
-            return -2, n
-        b = data[i + k]
-        value = (value << 7) | (b & 0x7F)
-        if b < 0x80:
-            return value, i + k + 1
-    return -1, i + 4
+_vlq = vlq_at  # (value, next index); value -1 past 4 bytes, -2 cut off by the end
 
 
 @dataclass
@@ -269,16 +256,13 @@ def _event(
             return -2, 0.0
         if length < 0:
             return -1, 0.0
-        if kind in _META_LEN:
-            if length != _META_LEN[kind]:
-                return -1, 0.0
-        elif kind not in _META_ANY:
+        if kind not in META_KNOWN or not meta_size_ok(kind, length):
             return -1, 0.0
         end = k + length
         if end > n:
             return -2, 0.0
         bonus = 3.0
-        if kind in _META_ANY and kind != 0x7F:  # text: names, lyrics, markers
+        if kind in META_TEXT:  # text: names, lyrics, markers
             if _CONTROL.search(data, k, end):
                 return -1, 0.0
             words = sum(TEXT_TABLE[x] for x in data[k:end])

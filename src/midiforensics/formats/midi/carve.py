@@ -24,12 +24,12 @@ from .events import (
     parse_track,
     read_vlq,
     run_from,
-    vlq,
 )
+from .spec import HEADER_TAG, TRACK_TAG, data_length, header, vlq
 
 STAGE = "midi"
-HEADER = b"MThd"
-TRACK = b"MTrk"
+HEADER = HEADER_TAG
+TRACK = TRACK_TAG
 RIFF = b"RIFF"
 DEFAULT_DIVISION = 480
 # Bytes of non-MIDI between two tracks beyond which a later MTrk starts a new piece.
@@ -437,20 +437,10 @@ def _walk(data: bytes, lost: Lost) -> _Work | None:
                 f"no MThd header: one added (format {work.fmt}, {work.ntracks} track(s), "
                 f"{work.division} ticks per beat assumed)",
                 b"",
-                _header(work.fmt, work.ntracks, work.division),
+                header(work.fmt, work.ntracks, work.division),
             ),
         )
     return work
-
-
-def _header(fmt: int, ntracks: int, division: int) -> bytes:
-    return (
-        HEADER
-        + (6).to_bytes(4, "big")
-        + fmt.to_bytes(2, "big")
-        + ntracks.to_bytes(2, "big")
-        + division.to_bytes(2, "big")
-    )
 
 
 def _fix_header(work: _Work) -> None:
@@ -575,10 +565,8 @@ def _safe_track(chunk: bytes) -> bytes:
         elif status in (0xF0, 0xF7):
             size, q = read_vlq(chunk, p + 1, stop)  # type: ignore[misc]
             end, keep = q + size, False
-        elif status >= 0xF0:
-            end, keep = p + 1 + {0xF1: 1, 0xF2: 2, 0xF3: 1}.get(status, 0), False
         else:
-            end, keep = p + (2 if status >> 4 in (0xC, 0xD) else 3), True
+            end, keep = p + 1 + (data_length(status) or 0), status < 0xF0
         if keep:
             out += vlq(delta + carry) + chunk[p:end]
             carry = 0
@@ -629,9 +617,9 @@ def _repair(data: bytes, lost: Lost) -> MusicResult | None:
     if not fixes and _loads(data):
         notes, ntr, secs, bpm = midi_summary(data)
         return MusicResult(data, (), "intact", 1.0, notes, ntr, secs, bpm)
-    smf = _header(work.fmt, len(chunks), work.division) + b"".join(chunks)
+    smf = header(work.fmt, len(chunks), work.division) + b"".join(chunks)
     if not _loads(smf):
-        smf = _header(work.fmt, len(chunks), work.division) + b"".join(map(_safe_track, chunks))
+        smf = header(work.fmt, len(chunks), work.division) + b"".join(map(_safe_track, chunks))
         fixes.append(
             Fix(
                 "events-dropped",

@@ -18,22 +18,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-CHANNEL_DATA = {0x8: 2, 0x9: 2, 0xA: 2, 0xB: 2, 0xC: 1, 0xD: 1, 0xE: 2}
-# System messages that mido accepts inside a file (with their data byte counts).
-SYSTEM_DATA = {0xF1: 1, 0xF2: 2, 0xF3: 1, 0xF6: 0, 0xF8: 0, 0xFA: 0, 0xFB: 0, 0xFC: 0, 0xFE: 0}
-UNDEFINED_STATUS = frozenset({0xF4, 0xF5, 0xF9, 0xFD})
-# Meta events whose payload has a fixed size, with the sizes that readers accept.
-META_SIZES: dict[int, tuple[int, ...]] = {
-    0x00: (0, 2),
-    0x20: (1,),
-    0x21: (0, 1),
-    0x2F: (0,),
-    0x51: (3,),
-    0x54: (5,),
-    0x58: (4,),
-    0x59: (2,),
-}
-EOT = 0x2F
+from .spec import CHANNEL_DATA, EOT, META_SIZES, SYSTEM_DATA, UNDEFINED_STATUS, vlq, vlq_at
+
 LOOKAHEAD = 24  # events read ahead to judge a reading
 CUT_EVENT = 8  # bytes at most of a last event that the end of the data cuts short
 SEARCH = 12  # bytes tried beyond a failure (and beyond a lost range) when re-synchronising
@@ -107,25 +93,13 @@ class Lost:
 NO_LOSS = Lost(())
 
 
-def vlq(value: int) -> bytes:
-    out = [value & 0x7F]
-    value >>= 7
-    while value:
-        out.append(0x80 | (value & 0x7F))
-        value >>= 7
-    return bytes(reversed(out))
-
-
 def read_vlq(buf: bytes, pos: int, stop: int) -> tuple[int, int] | Fail:
-    value = 0
-    for i in range(4):
-        if pos + i >= stop:
-            return Fail("truncated", pos + i)
-        b = buf[pos + i]
-        value = (value << 7) | (b & 0x7F)
-        if b < 0x80:
-            return value, pos + i + 1
-    return Fail("delta", pos)
+    value, nxt = vlq_at(buf, pos, stop)
+    if value == -2:
+        return Fail("truncated", stop)
+    if value < 0:
+        return Fail("delta", pos)
+    return value, nxt
 
 
 def meta_problem(kind: int, payload: bytes) -> str | None:
