@@ -31,6 +31,9 @@ def load_hex(path: Path) -> tuple[bytes, dict[str, str]]:
 
 
 FIXTURE_FILES = sorted(FIXTURES.glob("*.hex"))
+# fixtures whose ticks per beat are inferred, not read (issue 12: a guess is loss, so the
+# verdict is "salvaged"); their "# expect:" lines (not this branch's files) still say repaired
+GUESSED_DIVISION = {"division_zero", "header_missing"}
 
 
 def test_there_is_a_fixture_per_damage_kind() -> None:
@@ -46,7 +49,8 @@ def test_fixture(path: Path) -> None:
         return
     assert result is not None
     mido.MidiFile(file=io.BytesIO(result.midi))  # plain mido reads every output
-    assert result.verdict == expect["verdict"]
+    want = "salvaged" if path.stem in GUESSED_DIVISION else expect["verdict"]
+    assert result.verdict == want
     assert midi_pitches(result.midi) == [int(p) for p in expect["notes"].split(",")]
     assert result.notes == len(expect["notes"].split(","))
     kinds = {r.kind for r in result.repairs}
@@ -150,12 +154,13 @@ def test_truncated_notes_are_ended_at_the_last_tick() -> None:
     assert track[-1].type == "end_of_track"
 
 
-def test_bare_track_gets_a_header_with_the_division_assumed() -> None:
+def test_bare_track_gets_a_header_with_the_division_inferred() -> None:
     data, _ = load_hex(FIXTURES / "header_missing.hex")
     result = repair_midi(data)
     assert result is not None
     added = next(r for r in result.repairs if r.kind == "header-added")
-    assert "ticks per beat assumed" in added.reason
+    assert "inferred from the delta times" in added.reason and added.loss == "guessed"
+    assert result.verdict == "salvaged" and result.confidence < 0.8
     assert mido.MidiFile(file=io.BytesIO(result.midi)).ticks_per_beat == 96  # from the spacing
 
 

@@ -228,6 +228,9 @@ def _repair(chars: str, shifts_only: bool) -> Decoded:
         noise = _fill_noise(head) if head is not None else (0, 0)
         if noise[1] > noise[0]:
             lost.append((base + noise[0], base + noise[1]))
+        fields = _head_fields(head, "".join(part.text)) if head is not None else (0, 0)
+        if fields[1] > fields[0]:  # header fields decoded from characters put back
+            lost.append((base + fields[0], base + fields[1]))
         data += got.data
         lost.extend((base + a, base + b) for a, b in got.lost)
         repairs.extend(_fix_repair(f, part, base, got.model_name) for f in got.fixes)
@@ -341,6 +344,25 @@ def _head_fit(chars: str, noise: tuple[int, int] = (0, 0)) -> tuple[int, int, in
     return sure, _HEAD_READ if k is None else k, noise[0] - noise[1]
 
 
+_FIELDS = (9, 14)  # header bytes no template knows: format (low byte), tracks, division
+_FIELD_CHARS = (12, 20)  # characters that decode into them (and the next that could hide it)
+
+
+def _head_fields(edit: _HeadEdit, edited: str) -> tuple[int, int]:
+    """Header field bytes an edit leaves unknown: all of them, when it sits among the
+    characters that encode them. An edit there is the first of several that put the known
+    bytes back equally well: the characters between it and the real damage decode in the
+    wrong frame, and the field values they give (or the characters put back) are noise.
+    An edit in a run of equal characters (``AAAA``) is one anywhere in the run: ``edited``
+    (the characters after the edit) tells how far it reaches."""
+    end = edit.at + max(1, len(edit.insert))
+    while 0 < end < min(len(edited), _FIELD_CHARS[1]) and edited[end] == edited[end - 1]:
+        end += 1
+    if edit.at < _FIELD_CHARS[1] and end > _FIELD_CHARS[0]:
+        return _FIELDS
+    return (0, 0)
+
+
 def _fill_noise(edit: _HeadEdit) -> tuple[int, int]:
     """Bytes an insertion's guessed characters (past the known header) decode into."""
     lo = max(edit.at, _SURE_CHARS)
@@ -405,19 +427,26 @@ def _head_repair(edit: _HeadEdit, part: _Part) -> Repair:
     where = part.orig(edit.at)
     if edit.drop:
         what = f"{edit.drop} character(s) inserted there dropped"
-        before = ""
     else:
         what = f"{len(edit.insert)} character(s) lost there put back"
-        before = ""
+    why = (
+        f"MIDI header out of frame near character {where}: {what}, so that the header and "
+        "the first MTrk tag sit where every MIDI file has them"
+    )
+    text = "".join(part.text)
+    edited = text[: edit.at] + edit.insert + text[edit.at + edit.drop :]
+    gone = [r for r in (_head_fields(edit, edited), _fill_noise(edit)) if r[1] > r[0]]
+    if gone:
+        spans = ", ".join(f"{a}-{b - 1}" for a, b in gone)
+        why += f"; bytes {spans}, which they decode into, are not known: marked lost"
     return Repair(
         STAGE,
         "frame-shift",
-        f"MIDI header out of frame near character {where}: {what}, so that the header and "
-        "the first MTrk tag sit where every MIDI file has them",
+        why,
         offset=where,
-        before=before,
         after=edit.insert,
         confidence=0.9,
+        loss="lost" if gone else "",
     )
 
 

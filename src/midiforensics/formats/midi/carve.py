@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from ...report.models import Repair
-from ..base import Extent, MusicResult
+from ..base import Extent, MusicResult, verdict_for
 from .events import (
     NO_LOSS,
     Fix,
@@ -25,13 +25,22 @@ from .events import (
     read_vlq,
     run_from,
 )
-from .spec import HEADER_TAG, TRACK_TAG, data_length, header, vlq
+from .header import Header, added, settle
+from .spec import (
+    DIVISION_AT,
+    FORMAT_AT,
+    HEADER_TAG,
+    NTRACKS_AT,
+    TRACK_TAG,
+    data_length,
+    header,
+    vlq,
+)
 
 STAGE = "midi"
 HEADER = HEADER_TAG
 TRACK = TRACK_TAG
 RIFF = b"RIFF"
-DEFAULT_DIVISION = 480
 # Bytes of non-MIDI between two tracks beyond which a later MTrk starts a new piece.
 JOIN_GAP = 256
 MAX_TRACKS = 1024
@@ -241,34 +250,14 @@ class _Work:
     data: bytes
     fixes: list[Fix] = field(default_factory=list)
     tracks: list[_Track] = field(default_factory=list)
-    fmt: int = 1
-    ntracks: int = 0
-    division: int = 0
-    header_ok: bool = False
-    header_at: int = 0
+    hd: Header = field(default_factory=Header)
+    cut: bool = False  # the data ends inside the last track
 
 
 def _hex(b: bytes, limit: int = 24) -> str:
     if len(b) <= limit:
         return b.hex(" ")
     return f"{b[:limit].hex(' ')} ... ({len(b)} bytes)"
-
-
-def _infer_division(tracks: list[_Track]) -> int:
-    """Ticks per beat that make the commonest note spacing a plain note value."""
-    gaps: Counter[int] = Counter()
-    for tr in tracks:
-        for ev in tr.parse.events:
-            if ev.delta:
-                gaps[ev.delta] += 1
-    if not gaps:
-        return DEFAULT_DIVISION
-    common = gaps.most_common(1)[0][0]
-    for division in (480, 96, 120, 192, 384, 960, 240, 100, 220, 256, 1024):
-        for ratio in (1, 2, 4, 3, 0.5, 0.25, 1.5):
-            if common == division * ratio:
-                return division
-    return DEFAULT_DIVISION
 
 
 def _skip_gap(work: _Work, pos: int, target: int) -> None:
@@ -322,14 +311,17 @@ def _read_track(work: _Work, t: int, lost: Lost, budget: list[int]) -> int:
     ):
         limit = d
     tp = parse_track(data, min(body, n), limit, d, lost, budget)
+    short = d is not None and d > n and not tp.eot and tp.end >= n
+    work.cut = not tp.eot and tp.end >= n  # the data ends inside this track
     if declared is not None and tp.end - body != declared:
         real = tp.end - body
         why = f"track declares {declared} bytes but its events take {real}" + (
             " (found by its End of Track)" if tp.eot else " (up to where the data ends)"
         )
-        work.fixes.append(
-            Fix("track-length", t + 4, why, data[t + 4 : t + 8], real.to_bytes(4, "big"))
-        )
+        if short:
+            why += f": the data ends {body + declared - n} byte(s) short of it, that are lost"
+        after = real.to_bytes(4, "big")
+        work.fixes.append(Fix("track-length", t + 4, why, data[t + 4 : t + 8], after, short))
     work.tracks.append(_Track(t, tp, None))
     return tp.end
 
@@ -342,6 +334,41 @@ def _find_track(data: bytes, pos: int, starts: Sequence[int]) -> int:
         if pos <= x and (t < 0 or x < t) and _damaged_track(data, x):
             return x
     return t
+
+
+def _read_header(work: _Work, pos: int, h: int, t: int, lost: Lost) -> int:
+    """Read the MThd chunk at ``h`` (the first track at ``t``); returns where tracks start.
+
+    A field whose bytes are lost (noise where base64 characters were dropped) is not read:
+    it is listed in ``work.hd.unknown`` and inferred later, never taken as found."""
+    data = work.data
+    hd = work.hd
+    hd.at, hd.found, hd.raw = h, True, data[h : h + 14]
+    if h > pos:
+        work.fixes.append(
+            Fix("junk-dropped", pos, f"{h - pos} byte(s) before the header dropped", data[pos:h])
+        )
+    hlen = _be32(data[h + 4 : h + 8])
+    hd.fmt = _be32(data[h + FORMAT_AT : h + FORMAT_AT + 2])
+    hd.ntracks = _be32(data[h + NTRACKS_AT : h + NTRACKS_AT + 2])
+    hd.division = _be32(data[h + DIVISION_AT : h + DIVISION_AT + 2])
+    for name, at in (("format", FORMAT_AT), ("ntracks", NTRACKS_AT), ("division", DIVISION_AT)):
+        for k in (0, 1):
+            if lost.hits(h + at + k, h + at + k + 1):
+                hd.unknown.add(f"{name}{k}")
+    after = h + 8 + hlen
+    if hlen != 6 and (hlen < 6 or after > t):
+        work.fixes.append(
+            Fix(
+                "header-length",
+                h + 4,
+                f"header declares {hlen} bytes; it has 6",
+                data[h + 4 : h + 8],
+                (6).to_bytes(4, "big"),
+            )
+        )
+        after = h + 14
+    return after
 
 
 def _walk(data: bytes, lost: Lost) -> _Work | None:
@@ -365,31 +392,7 @@ def _walk(data: bytes, lost: Lost) -> _Work | None:
     if t < 0:
         return None
     if 0 <= h < t and h + 14 <= len(data):
-        work.header_at = h
-        if h > pos:
-            work.fixes.append(
-                Fix(
-                    "junk-dropped", pos, f"{h - pos} byte(s) before the header dropped", data[pos:h]
-                )
-            )
-        hlen = _be32(data[h + 4 : h + 8])
-        work.fmt = _be32(data[h + 8 : h + 10])
-        work.ntracks = _be32(data[h + 10 : h + 12])
-        work.division = _be32(data[h + 12 : h + 14])
-        work.header_ok = True
-        after = h + 8 + hlen
-        if hlen != 6 and (hlen < 6 or after > t):
-            work.fixes.append(
-                Fix(
-                    "header-length",
-                    h + 4,
-                    f"header declares {hlen} bytes; it has 6",
-                    data[h + 4 : h + 8],
-                    (6).to_bytes(4, "big"),
-                )
-            )
-            after = h + 14
-        pos = after
+        pos = _read_header(work, pos, h, t, lost)
     else:
         start = h if 0 <= h < t else pos
         if t > start:
@@ -425,68 +428,14 @@ def _walk(data: bytes, lost: Lost) -> _Work | None:
         pos = max(_read_track(work, t, lost, budget), t + 4)
     if not work.tracks:
         return None
-    if not work.header_ok:
-        work.division = _infer_division(work.tracks)
-        work.fmt = 1 if len(work.tracks) > 1 else 0
-        work.ntracks = len(work.tracks)
-        work.fixes.insert(
-            0,
-            Fix(
-                "header-added",
-                work.tracks[0].start,
-                f"no MThd header: one added (format {work.fmt}, {work.ntracks} track(s), "
-                f"{work.division} ticks per beat assumed)",
-                b"",
-                header(work.fmt, work.ntracks, work.division),
-            ),
-        )
+    if not work.hd.found:
+        work.fixes.insert(0, added(work.hd, len(work.tracks), work.tracks[0].start, _deltas(work)))
     return work
 
 
-def _fix_header(work: _Work) -> None:
-    if not work.header_ok:
-        return
-    h = work.header_at
-    found = len(work.tracks)
-    if work.ntracks != found:
-        work.fixes.append(
-            Fix(
-                "header-track-count",
-                h + 10,
-                f"header announces {work.ntracks} track(s); {found} found",
-                work.ntracks.to_bytes(2, "big"),
-                found.to_bytes(2, "big"),
-            )
-        )
-        work.ntracks = found
-    fmt = work.fmt
-    if fmt > 2 or (fmt == 0 and found > 1):
-        work.fmt = 1 if found > 1 else 0
-        why = (
-            f"format {fmt} does not exist"
-            if fmt > 2
-            else f"format 0 holds one track; {found} found, so format 1"
-        )
-        work.fixes.append(
-            Fix(
-                "header-format",
-                h + 8,
-                why,
-                fmt.to_bytes(2, "big"),
-                work.fmt.to_bytes(2, "big"),
-            )
-        )
-    if work.division == 0:
-        work.division = _infer_division(work.tracks)
-        work.fixes.append(
-            Fix(
-                "division",
-                h + 12,
-                f"0 ticks per beat; {work.division} assumed",
-                b"\x00\x00",
-                work.division.to_bytes(2, "big"),
-            )
-        )
+def _deltas(work: _Work) -> Counter[int]:
+    """The delta times of the tracks' events, by how often each occurs (0 left out)."""
+    return Counter(ev.delta for tr in work.tracks for ev in tr.parse.events if ev.delta)
 
 
 def _finish_track(tr: _Track, fixes: list[Fix]) -> bytes:
@@ -518,9 +467,10 @@ def _finish_track(tr: _Track, fixes: list[Fix]) -> bytes:
                     "note-off-added",
                     tp.end,
                     f"{len(held)} note(s) still sounding where the track breaks off; ended "
-                    "with note-offs at the last tick",
+                    "with note-offs at the last tick (their lengths are a guess)",
                     b"",
                     bytes(out[-3 * len(held) :]),
+                    guessed=True,
                 )
             )
         fixes.append(
@@ -606,7 +556,8 @@ def _repair(data: bytes, lost: Lost) -> MusicResult | None:
     _drop_noise(work)
     if not work.tracks:
         return None
-    _fix_header(work)
+    if work.hd.found:
+        work.fixes.extend(settle(work.hd, len(work.tracks), work.cut, _deltas(work)))
     fixes = list(work.fixes)
     track_fixes: list[Fix] = []
     chunks = []
@@ -617,9 +568,11 @@ def _repair(data: bytes, lost: Lost) -> MusicResult | None:
     if not fixes and _loads(data):
         notes, ntr, secs, bpm = midi_summary(data)
         return MusicResult(data, (), "intact", 1.0, notes, ntr, secs, bpm)
-    smf = header(work.fmt, len(chunks), work.division) + b"".join(chunks)
+    smf = header(work.hd.fmt, len(chunks), work.hd.division) + b"".join(chunks)
     if not _loads(smf):
-        smf = header(work.fmt, len(chunks), work.division) + b"".join(map(_safe_track, chunks))
+        smf = header(work.hd.fmt, len(chunks), work.hd.division) + b"".join(
+            map(_safe_track, chunks)
+        )
         fixes.append(
             Fix(
                 "events-dropped",
@@ -630,9 +583,6 @@ def _repair(data: bytes, lost: Lost) -> MusicResult | None:
         )
         if not _loads(smf):
             return None
-    lossy = sum(len(f.before) or 1 for f in fixes if f.lossy)
-    salvaged = any(f.lossy for f in fixes)
-    confidence = max(0.2, 0.85 - 3.0 * lossy / max(1, len(data))) if salvaged else 0.95
     repairs = tuple(
         Repair(
             stage=STAGE,
@@ -641,13 +591,34 @@ def _repair(data: bytes, lost: Lost) -> MusicResult | None:
             offset=f.offset,
             before=_hex(f.before),
             after=_hex(f.after),
-            confidence=0.7 if f.lossy else 0.95,
+            confidence=0.7 if f.loss else 0.95,
+            loss=f.loss,
         )
         for f in sorted(fixes, key=lambda f: f.offset)
     )
     notes, ntr, secs, bpm = midi_summary(smf)
-    verdict = "salvaged" if salvaged else "repaired"
-    return MusicResult(smf, repairs, verdict, round(confidence, 3), notes, ntr, secs, bpm)
+    confidence = _confidence(fixes, len(data))
+    return MusicResult(smf, repairs, verdict_for(repairs), confidence, notes, ntr, secs, bpm)
+
+
+_HEADER_GUESS = 0.7  # at most, for a piece with a header field inferred
+_DIVISION_GUESS = 0.6  # at most, for a piece whose ticks per beat are inferred (its tempo)
+
+
+def _confidence(fixes: list[Fix], size: int) -> float:
+    """How sure a repaired piece is: 0.95 with nothing lost or guessed, less for each byte
+    lost and each value guessed; a guessed header field caps it."""
+    lost = sum(len(f.before) or 1 for f in fixes if f.lossy)
+    guessed = [f for f in fixes if f.guessed and not f.lossy]
+    if not lost and not guessed:
+        return 0.95
+    conf = 0.85 - 3.0 * lost / max(1, size) - 0.05 * len(guessed)
+    kinds = {f.kind for f in guessed}
+    if kinds & {"header-added", "division"}:
+        conf = min(conf, _DIVISION_GUESS)
+    elif kinds & {"header-track-count", "header-format"}:
+        conf = min(conf, _HEADER_GUESS)
+    return round(max(0.2, conf), 3)
 
 
 def repair_midi(data: bytes, lost: Sequence[tuple[int, int]] = ()) -> MusicResult | None:

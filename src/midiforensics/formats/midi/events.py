@@ -58,7 +58,13 @@ class Fix:
     reason: str
     before: bytes = b""
     after: bytes = b""
-    lossy: bool = False
+    lossy: bool = False  # bytes of the data are gone (dropped, or a byte lost in the source)
+    guessed: bool = False  # a value written that the data does not hold (a lost delta time)
+
+    @property
+    def loss(self) -> str:
+        """``Repair.loss`` for this fix: "lost", "guessed" or ""."""
+        return "lost" if self.lossy else "guessed" if self.guessed else ""
 
 
 @dataclass
@@ -466,8 +472,11 @@ def _resync(
                 )
                 fix = Fix("bytes-dropped", drop_at, why, dropped, b"", lossy=True)
             else:
-                why = "a status byte stood where a delta time belongs; read it with delta 0"
-                fix = Fix("delta-inserted", pos, why, b"", b"\x00")
+                why = (
+                    "a status byte stood where a delta time belongs: the delta time is lost; "
+                    "read with delta 0 (a guess)"
+                )
+                fix = Fix("delta-inserted", pos, why, b"", b"\x00", guessed=True)
             consider(ev, nxt, fix, 0.25 * len(dropped) + (0.0 if with_delta else 0.1))
     if not choices:
         return None
@@ -498,13 +507,14 @@ def _missing_value(
     key_missing: bool,
     sounding: Counter[tuple[int, int]],
     velocity: int,
-) -> int:
-    """The likeliest value of a lost key or velocity byte of a note event."""
+) -> tuple[int, str]:
+    """The likeliest value of a lost key or velocity byte of a note event, and what it is
+    inferred from."""
     ch = status & 0x0F
     if key_missing:
         held = [k for (c, k), n in sounding.items() if c == ch and n > 0]
         if (status & 0xF0 == 0x80 or known == 0) and held:
-            return held[-1]
+            return held[-1], f"the note sounding on channel {ch + 1}"
         # a note-on: the key its note-off ends, the first note-off ahead of nothing sounding
         pos, after, seen = nxt, running, set(held)
         for _ in range(LOOKAHEAD):
@@ -517,12 +527,16 @@ def _missing_value(
                 if change[0] > 0:
                     seen.add(change[1][1])
                 elif change[1][1] not in seen:
-                    return change[1][1]
+                    return change[1][1], "the note-off ahead that ends no sounding note"
             after = next_running(ev, after)
-        return held[-1] if held else 60
+        if held:
+            return held[-1], f"the note sounding on channel {ch + 1}"
+        return 60, "nothing to infer it from: middle C assumed"
     if status & 0xF0 == 0x80:
-        return 0x40
-    return 0 if sounding[(ch, known)] > 0 else velocity
+        return 0x40, "the usual note-off velocity"
+    if sounding[(ch, known)] > 0:
+        return 0, "the note is sounding: read as its end"
+    return velocity, "the velocity of the last note-on"
 
 
 def _is_ended(buf: bytes, pos: int, stop: int, running: int, lost: Lost, ev: Event) -> bool:
@@ -604,7 +618,7 @@ def _reframe(
                 and not lost.hits(mark.pos, ds + 1)
             ):
                 for key_missing in (True, False):
-                    guess = _missing_value(
+                    guess, source = _missing_value(
                         buf,
                         ds + 1,
                         stop,
@@ -620,10 +634,12 @@ def _reframe(
                     what = "key" if key_missing else "velocity"
                     why = (
                         f"a byte of this note event is lost (the reading after it goes wrong "
-                        f"otherwise); its {what} taken as {guess}"
+                        f"otherwise); its {what} guessed as {guess}, from {source}"
                     )
                     at = ds if key_missing else ds + 1
-                    fix = Fix("byte-missing", at, why, b"", bytes([guess]), lossy=True)
+                    fix = Fix(
+                        "byte-missing", at, why, b"", bytes([guess]), lossy=True, guessed=True
+                    )
                     body = bytes([status, *data])
                     options.append((Event(mark.pos, delta, body, q == ds), ds + 1, fix, 0.5))
         for ev, nxt, fix, penalty in options:
@@ -768,8 +784,11 @@ def parse_track(
                         cut_ok=True,
                     )
                     if quality(run_b) + 1 >= quality(run_a) + 2:
-                        why = "a status byte stood where a delta time belongs; read it with delta 0"
-                        tp.fixes.append(Fix("delta-inserted", pos, why, b"", b"\x00"))
+                        why = (
+                            "a status byte stood where a delta time belongs: the delta time "
+                            "is lost; read with delta 0 (a guess)"
+                        )
+                        tp.fixes.append(Fix("delta-inserted", pos, why, b"", b"\x00", guessed=True))
                         r = alt
         if not isinstance(r, Fail):
             ev, nxt = r
@@ -868,8 +887,8 @@ def parse_track(
         if buf[pos : pos + 3] == b"\xff\x2f\x00" and not _events_follow(
             buf, pos + 3, min(limit, declared_end or limit), running, lost
         ):
-            why = "End of Track written without its delta time; read with delta 0"
-            tp.fixes.append(Fix("delta-inserted", pos, why, b"", b"\x00"))
+            why = "End of Track written without its delta time; read with delta 0 (a guess)"
+            tp.fixes.append(Fix("delta-inserted", pos, why, b"", b"\x00", guessed=True))
             tp.events.append(Event(pos, carry, b"\xff\x2f\x00"))
             tp.eot, tp.end = True, pos + 3
             return tp
