@@ -11,7 +11,7 @@ import pytest
 
 from midiforensics.formats.midi.carve import find_midi, midi_summary, repair_midi
 
-from .conftest import midi_pitches
+from .conftest import make_midi, midi_pitches
 
 FIXTURES = Path(__file__).parent / "fixtures" / "midi"
 
@@ -263,3 +263,40 @@ def test_sysex_in_packets_passes_through() -> None:
     )
     result = repair_midi(data)
     assert result is not None and result.verdict == "intact" and result.midi == data
+
+
+# ----------------------------------------------------------------------------- loss is data
+
+
+def test_a_lost_delta_time_is_marked_and_the_piece_salvaged() -> None:
+    data, _ = load_hex(FIXTURES / "valid.hex")
+    # the delta time before the End of Track is lost: read as 0, which is a guess
+    at = data.index(bytes.fromhex("00 ff 2f 00"))
+    damaged = bytearray(data[:at] + data[at + 1 :])
+    damaged[18:22] = (int.from_bytes(damaged[18:22], "big") - 1).to_bytes(4, "big")
+    result = repair_midi(bytes(damaged))
+    assert result is not None
+    assert midi_pitches(result.midi) == [60, 62, 64]
+    fix = next(r for r in result.repairs if r.kind == "delta-inserted")
+    assert fix.loss == "guessed" and "guess" in fix.reason
+    assert result.verdict == "salvaged" and result.confidence < 0.95
+
+
+def test_a_lost_key_names_what_it_was_guessed_from() -> None:
+    data, _ = load_hex(FIXTURES / "running_status_byte_lost.hex")
+    result = repair_midi(data)
+    assert result is not None
+    for r in result.repairs:
+        if r.kind == "byte-missing":
+            assert r.loss and ", from " in r.reason
+    assert result.verdict == "salvaged"
+
+
+@pytest.mark.parametrize("tpb", [96, 120, 384, 960])
+def test_a_missing_header_gets_the_division_its_delta_times_fit(tpb: int) -> None:
+    data = make_midi([60, 62, 64, 65, 67, 65, 64, 62], ticks=tpb, tpb=tpb)  # quarter notes
+    bare = data[data.index(b"MTrk") :]
+    result = repair_midi(bare)
+    assert result is not None
+    assert mido.MidiFile(file=io.BytesIO(result.midi)).ticks_per_beat == tpb
+    assert result.verdict == "salvaged" and result.confidence < 0.8
