@@ -21,7 +21,6 @@ from .events import (
     Fix,
     Lost,
     TrackParse,
-    parse_track,
     read_vlq,
     run_from,
 )
@@ -36,6 +35,7 @@ from .spec import (
     header,
     vlq,
 )
+from .track import parse_track
 
 STAGE = "midi"
 HEADER = HEADER_TAG
