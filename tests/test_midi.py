@@ -300,3 +300,14 @@ def test_a_missing_header_gets_the_division_its_delta_times_fit(tpb: int) -> Non
     assert result is not None
     assert mido.MidiFile(file=io.BytesIO(result.midi)).ticks_per_beat == tpb
     assert result.verdict == "salvaged" and result.confidence < 0.8
+
+
+def test_a_frame_break_at_no_byte_cost_is_not_called_intact() -> None:
+    data, _ = load_hex(FIXTURES / "valid.hex")
+    # the base64 decoder restored its frame at byte 30 and lost no whole byte there
+    result = repair_midi(data, [(30, 30)])
+    assert result is not None
+    assert result.midi == data  # the bytes stay as they are
+    assert result.verdict == "salvaged" and result.confidence < 0.8
+    assert [r.kind for r in result.repairs] == ["frame-break"]
+    assert repair_midi(data).verdict == "intact"

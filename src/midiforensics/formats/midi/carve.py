@@ -549,7 +549,23 @@ def _drop_noise(work: _Work) -> None:
     work.tracks = kept
 
 
-def _repair(data: bytes, lost: Lost) -> MusicResult | None:
+def _break_fixes(breaks: list[int], fixes: list[Fix]) -> list[Fix]:
+    """A guessed fix for each place where the frame of the encoding broke at no cost of a
+    whole byte (an empty lost range) that no fix of ours touches: where the break sits was
+    chosen by how well the bytes read, and the bytes beside it may be misplaced."""
+    touched = [(f.offset, f.offset + max(1, len(f.before))) for f in fixes if f.loss]
+    why = (
+        "the encoding's frame broke here and was restored at a place chosen by how well "
+        "the bytes read: the bytes beside it are a best guess"
+    )
+    return [
+        Fix("frame-break", at, why, guessed=True)
+        for at in breaks
+        if not any(a - 4 <= at <= b + 4 for a, b in touched)
+    ]
+
+
+def _repair(data: bytes, lost: Lost, breaks: list[int]) -> MusicResult | None:
     work = _walk(data, lost)
     if work is None:
         return None
@@ -567,7 +583,13 @@ def _repair(data: bytes, lost: Lost) -> MusicResult | None:
     fixes.extend(track_fixes)
     if not fixes and _loads(data):
         notes, ntr, secs, bpm = midi_summary(data)
-        return MusicResult(data, (), "intact", 1.0, notes, ntr, secs, bpm)
+        noted = _break_fixes(breaks, fixes)
+        if not noted:
+            return MusicResult(data, (), "intact", 1.0, notes, ntr, secs, bpm)
+        repairs = _repairs(noted)  # the bytes stay as they are; the verdict says what is known
+        conf = _confidence(noted, len(data))
+        return MusicResult(data, repairs, verdict_for(repairs), conf, notes, ntr, secs, bpm)
+    fixes.extend(_break_fixes(breaks, fixes))
     smf = header(work.hd.fmt, len(chunks), work.hd.division) + b"".join(chunks)
     if not _loads(smf):
         smf = header(work.hd.fmt, len(chunks), work.hd.division) + b"".join(
@@ -583,7 +605,14 @@ def _repair(data: bytes, lost: Lost) -> MusicResult | None:
         )
         if not _loads(smf):
             return None
-    repairs = tuple(
+    repairs = _repairs(fixes)
+    notes, ntr, secs, bpm = midi_summary(smf)
+    confidence = _confidence(fixes, len(data))
+    return MusicResult(smf, repairs, verdict_for(repairs), confidence, notes, ntr, secs, bpm)
+
+
+def _repairs(fixes: list[Fix]) -> tuple[Repair, ...]:
+    return tuple(
         Repair(
             stage=STAGE,
             kind=f.kind,
@@ -596,9 +625,6 @@ def _repair(data: bytes, lost: Lost) -> MusicResult | None:
         )
         for f in sorted(fixes, key=lambda f: f.offset)
     )
-    notes, ntr, secs, bpm = midi_summary(smf)
-    confidence = _confidence(fixes, len(data))
-    return MusicResult(smf, repairs, verdict_for(repairs), confidence, notes, ntr, secs, bpm)
 
 
 _HEADER_GUESS = 0.7  # at most, for a piece with a header field inferred
@@ -612,7 +638,8 @@ def _confidence(fixes: list[Fix], size: int) -> float:
     guessed = [f for f in fixes if f.guessed and not f.lossy]
     if not lost and not guessed:
         return 0.95
-    conf = 0.85 - 3.0 * lost / max(1, size) - 0.05 * len(guessed)
+    breaks = sum(1 for f in guessed if f.kind == "frame-break")
+    conf = 0.85 - 3.0 * lost / max(1, size) - 0.05 * len(guessed) - 0.05 * breaks
     kinds = {f.kind for f in guessed}
     if kinds & {"header-added", "division"}:
         conf = min(conf, _DIVISION_GUESS)
@@ -632,7 +659,8 @@ def repair_midi(data: bytes, lost: Sequence[tuple[int, int]] = ()) -> MusicResul
     if HEADER not in data and TRACK not in data and not _damaged_header(bytes(data), 0):
         return None
     try:
-        return _repair(bytes(data), Lost(lost))
+        breaks = sorted({a for a, b in lost if a == b and 0 < a < len(data)})
+        return _repair(bytes(data), Lost(lost), breaks)
     except (ValueError, IndexError, KeyError, OverflowError):
         return None
 
