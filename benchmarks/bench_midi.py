@@ -25,7 +25,7 @@ from collections.abc import Callable
 import mido
 
 from midiforensics.formats.midi.carve import find_midi, repair_midi
-from midiforensics.formats.midi.events import parse_track
+from midiforensics.formats.midi.track import parse_track
 
 B64 = re.compile(r"TVRoZ[A-Za-z0-9+/=\s]{20,}")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import random
 import re
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -422,3 +423,65 @@ def test_plausible_whole_rejects_shifted_bytes() -> None:
     midi = make_midi([60, 64, 67] * 8)
     assert plausible_whole(midi)
     assert not plausible_whole(midi[:40] + base64.b64decode(b64(midi)[57 : 57 + 160]))
+
+
+# ----------------------------------------------------------------------------- loss is data
+
+
+def _melody_and_bass(tpb: int = 96) -> bytes:
+    """A 2-track file: a melody in quarter notes and a bass line in half notes."""
+    import io
+
+    import mido
+
+    mf = mido.MidiFile(type=1, ticks_per_beat=tpb)
+    for ch, keys, beats in ((0, [60, 62, 64, 65, 67, 69, 71, 72], 1), (1, [36, 43, 41, 43], 2)):
+        tr = mido.MidiTrack()
+        for k in keys:
+            tr.append(mido.Message("note_on", channel=ch, note=k, velocity=80, time=0))
+            tr.append(mido.Message("note_off", channel=ch, note=k, velocity=0, time=tpb * beats))
+        mf.tracks.append(tr)
+    buf = io.BytesIO()
+    mf.save(file=buf)
+    return buf.getvalue()
+
+
+def _midi_artifact(text: str, tmp_path):  # noqa: ANN202 - (Artifact, mido.MidiFile)
+    import mido
+
+    from midiforensics import decode
+
+    report = decode(text, out_dir=str(tmp_path))
+    art = next(a for a in report.artifacts if a.kind == "midi")
+    return report, art, mido.MidiFile(art.path)
+
+
+@pytest.mark.parametrize("at", [13, 16, 17])
+def test_a_character_dropped_in_the_header_is_not_filled_from_a_template(at: int, tmp_path) -> None:
+    chars = b64(_melody_and_bass(96))
+    report, art, mf = _midi_artifact("MIDI:\n" + chars[:at] + chars[at + 1 :] + "\n", tmp_path)
+    guessed = {r.kind for r in art.repairs if r.loss == "guessed"}
+    assert mf.ticks_per_beat == 96  # inferred from the delta times, not from a template
+    assert len(mf.tracks) == 2
+    assert art.verdict == "salvaged" and art.confidence < 0.8
+    assert {"header-track-count", "division"} <= guessed
+    # the MIDI stage does not blame the input for a count the decoder put there
+    assert not any("header announces" in r.reason for r in art.repairs)
+    head = next(r for b in report.blobs for r in b.repairs if r.kind == "frame-shift")
+    assert head.loss == "lost" and "marked lost" in head.reason
+
+
+def test_a_run_cut_before_its_second_track_is_not_called_whole(tmp_path) -> None:
+    chars = b64(_melody_and_bass(96))
+    _, art, mf = _midi_artifact("MIDI:\n" + chars[: len(chars) // 2] + "\n", tmp_path)
+    assert len(mf.tracks) == 1
+    assert art.verdict == "salvaged" and art.confidence < 0.8
+    count = next(r for r in art.repairs if r.kind == "header-track-count")
+    assert count.loss == "lost" and "the rest is lost" in count.reason
+
+
+def test_a_valid_midi_blob_is_written_byte_identical(tmp_path) -> None:
+    data = _melody_and_bass(96)
+    _, art, _ = _midi_artifact("MIDI:\n" + b64(data) + "\n", tmp_path)
+    assert Path(art.path).read_bytes() == data
+    assert art.verdict == "intact" and art.repairs == ()

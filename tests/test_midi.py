@@ -11,7 +11,7 @@ import pytest
 
 from midiforensics.formats.midi.carve import find_midi, midi_summary, repair_midi
 
-from .conftest import midi_pitches
+from .conftest import make_midi, midi_pitches
 
 FIXTURES = Path(__file__).parent / "fixtures" / "midi"
 
@@ -31,6 +31,9 @@ def load_hex(path: Path) -> tuple[bytes, dict[str, str]]:
 
 
 FIXTURE_FILES = sorted(FIXTURES.glob("*.hex"))
+# fixtures whose ticks per beat are inferred, not read (issue 12: a guess is loss, so the
+# verdict is "salvaged"); their "# expect:" lines (not this branch's files) still say repaired
+GUESSED_DIVISION = {"division_zero", "header_missing"}
 
 
 def test_there_is_a_fixture_per_damage_kind() -> None:
@@ -46,7 +49,8 @@ def test_fixture(path: Path) -> None:
         return
     assert result is not None
     mido.MidiFile(file=io.BytesIO(result.midi))  # plain mido reads every output
-    assert result.verdict == expect["verdict"]
+    want = "salvaged" if path.stem in GUESSED_DIVISION else expect["verdict"]
+    assert result.verdict == want
     assert midi_pitches(result.midi) == [int(p) for p in expect["notes"].split(",")]
     assert result.notes == len(expect["notes"].split(","))
     kinds = {r.kind for r in result.repairs}
@@ -150,12 +154,13 @@ def test_truncated_notes_are_ended_at_the_last_tick() -> None:
     assert track[-1].type == "end_of_track"
 
 
-def test_bare_track_gets_a_header_with_the_division_assumed() -> None:
+def test_bare_track_gets_a_header_with_the_division_inferred() -> None:
     data, _ = load_hex(FIXTURES / "header_missing.hex")
     result = repair_midi(data)
     assert result is not None
     added = next(r for r in result.repairs if r.kind == "header-added")
-    assert "ticks per beat assumed" in added.reason
+    assert "inferred from the delta times" in added.reason and added.loss == "guessed"
+    assert result.verdict == "salvaged" and result.confidence < 0.8
     assert mido.MidiFile(file=io.BytesIO(result.midi)).ticks_per_beat == 96  # from the spacing
 
 
@@ -258,3 +263,51 @@ def test_sysex_in_packets_passes_through() -> None:
     )
     result = repair_midi(data)
     assert result is not None and result.verdict == "intact" and result.midi == data
+
+
+# ----------------------------------------------------------------------------- loss is data
+
+
+def test_a_lost_delta_time_is_marked_and_the_piece_salvaged() -> None:
+    data, _ = load_hex(FIXTURES / "valid.hex")
+    # the delta time before the End of Track is lost: read as 0, which is a guess
+    at = data.index(bytes.fromhex("00 ff 2f 00"))
+    damaged = bytearray(data[:at] + data[at + 1 :])
+    damaged[18:22] = (int.from_bytes(damaged[18:22], "big") - 1).to_bytes(4, "big")
+    result = repair_midi(bytes(damaged))
+    assert result is not None
+    assert midi_pitches(result.midi) == [60, 62, 64]
+    fix = next(r for r in result.repairs if r.kind == "delta-inserted")
+    assert fix.loss == "guessed" and "guess" in fix.reason
+    assert result.verdict == "salvaged" and result.confidence < 0.95
+
+
+def test_a_lost_key_names_what_it_was_guessed_from() -> None:
+    data, _ = load_hex(FIXTURES / "running_status_byte_lost.hex")
+    result = repair_midi(data)
+    assert result is not None
+    for r in result.repairs:
+        if r.kind == "byte-missing":
+            assert r.loss and ", from " in r.reason
+    assert result.verdict == "salvaged"
+
+
+@pytest.mark.parametrize("tpb", [96, 120, 384, 960])
+def test_a_missing_header_gets_the_division_its_delta_times_fit(tpb: int) -> None:
+    data = make_midi([60, 62, 64, 65, 67, 65, 64, 62], ticks=tpb, tpb=tpb)  # quarter notes
+    bare = data[data.index(b"MTrk") :]
+    result = repair_midi(bare)
+    assert result is not None
+    assert mido.MidiFile(file=io.BytesIO(result.midi)).ticks_per_beat == tpb
+    assert result.verdict == "salvaged" and result.confidence < 0.8
+
+
+def test_a_frame_break_at_no_byte_cost_is_not_called_intact() -> None:
+    data, _ = load_hex(FIXTURES / "valid.hex")
+    # the base64 decoder restored its frame at byte 30 and lost no whole byte there
+    result = repair_midi(data, [(30, 30)])
+    assert result is not None
+    assert result.midi == data  # the bytes stay as they are
+    assert result.verdict == "salvaged" and result.confidence < 0.8
+    assert [r.kind for r in result.repairs] == ["frame-break"]
+    assert repair_midi(data).verdict == "intact"

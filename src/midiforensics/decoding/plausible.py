@@ -19,6 +19,8 @@ import re
 from collections import deque
 from dataclasses import dataclass, field
 
+from ..formats.midi.spec import META_KNOWN, META_TEXT, meta_size_ok, vlq_at
+
 # --------------------------------------------------------------------------- text
 
 _CONTROL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -114,22 +116,7 @@ _MIN_GRAMS, _MAX_GRAMS = 24, 8192
 _LAG = 128  # bytes the model's learning stays behind its scan
 # status bytes with the channel taken out: tracks on other channels share patterns
 _NO_CHANNEL = bytes(b & 0xF0 if 0x80 <= b < 0xF0 else b for b in range(256))
-# meta types with a fixed data length; other known ones take any length
-_META_LEN = {0x00: 2, 0x20: 1, 0x21: 1, 0x2F: 0, 0x51: 3, 0x54: 5, 0x58: 4, 0x59: 2}
-_META_ANY = set(range(0x01, 0x10)) | {0x7F}
-
-
-def _vlq(data: bytes, i: int, n: int) -> tuple[int, int]:
-    """(value, next index); value -1 when more than 4 bytes or cut off by the end."""
-    value = 0
-    for k in range(4):
-        if i + k >= n:
-            return -2, n
-        b = data[i + k]
-        value = (value << 7) | (b & 0x7F)
-        if b < 0x80:
-            return value, i + k + 1
-    return -1, i + 4
+_vlq = vlq_at  # (value, next index); value -1 past 4 bytes, -2 cut off by the end
 
 
 @dataclass
@@ -269,16 +256,13 @@ def _event(
             return -2, 0.0
         if length < 0:
             return -1, 0.0
-        if kind in _META_LEN:
-            if length != _META_LEN[kind]:
-                return -1, 0.0
-        elif kind not in _META_ANY:
+        if kind not in META_KNOWN or not meta_size_ok(kind, length):
             return -1, 0.0
         end = k + length
         if end > n:
             return -2, 0.0
         bonus = 3.0
-        if kind in _META_ANY and kind != 0x7F:  # text: names, lyrics, markers
+        if kind in META_TEXT:  # text: names, lyrics, markers
             if _CONTROL.search(data, k, end):
                 return -1, 0.0
             words = sum(TEXT_TABLE[x] for x in data[k:end])
@@ -453,114 +437,3 @@ def plausible_whole(data: bytes) -> bool:
     if isinstance(model, MidiModel) and len(data) > _SCAN_WHOLE_MIDI:
         return _chunks_chain(data)
     return model.scan(data, 0, True)[0] is None
-
-
-def midi_fitness(
-    data: bytes,
-    lost: tuple[tuple[int, int], ...] = (),
-    odd: float = 0.25,
-    near: int = 4,
-    restart: bool = False,
-) -> float:
-    """Evidence that ``data`` is one MIDI file, read whole from its first chunk.
-
-    Walks every event, stepping one byte on past each impossible one, and counts what music
-    is made of: a note-on in the piano's range counts 1 and the note-off that ends it 2, a
-    chunk header or meta event 1, any other event 0.25 (a shifted frame of a repetitive
-    melody parses as long runs of odd events, even notes under a running status, but its
-    note-offs seldom end notes that sound); each impossible event costs 3. A byte in
-    ``lost`` costs 0.5 (about what a byte of music is worth), and events near lost bytes
-    count nothing and cost nothing: a repair is judged by what it kept and what it gave up.
-    Linear in the bytes, read in Python: for choosing between decodings of small runs.
-    ``odd`` is what any other event counts; below zero, runs of them read as noise.
-    ``near``: how many bytes either side of a lost range count nothing and cost nothing.
-    With ``restart``, the walk starts again after each lost range where the next events
-    read best, as it does after an impossible event: noise can parse as an event that ends
-    out of step with the real ones, which then read as odd events rather than as music.
-    """
-    n = len(data)
-    free = bytearray(n + 1)
-    total = 0.0
-    for a, b in lost:
-        total -= 0.5 * (min(n, b) - max(0, a))
-        lo, hi = max(0, a - near), min(n, b + near)
-        free[lo:hi] = b"\x01" * (hi - lo)
-    sounding: set[tuple[int, int]] = set()
-    st = MidiState()
-    i = 0
-    resyncs = _FIT_RESYNCS
-    gaps = sorted(r for r in lost if r[1] > r[0]) if restart else []
-    g = 0
-    while i < n:
-        if g < len(gaps) and i >= gaps[g][0]:
-            at = max(i, gaps[g][1])
-            g += 1
-            if st.mode == TRACK and at < n:
-                worth = [(_run_worth(data, k, st, sounding), -k) for k in range(at, min(n, at + 8))]
-                i = -max(worth)[1]
-                continue
-        trial = MidiState(st.mode, st.status)
-        end, _ = _event(data, i, n, trial)
-        if end == -2:
-            break
-        if end < 0:
-            if not free[i]:
-                total -= 3.0
-            st = MidiState(TRACK, st.status)
-            i += 1
-            if resyncs > 0 and i < n:  # restart where the next events read best
-                resyncs -= 1
-                worth = [(_run_worth(data, k, st, sounding), -k) for k in range(i, min(n, i + 8))]
-                i = -max(worth)[1]
-            continue
-        if not any(free[i:end]):
-            value = _event_worth(data, i, end, st, sounding)
-            total += odd if value == _ODD else value
-        st = trial
-        i = end
-    return total
-
-
-_ODD = 0.25  # what _event_worth gives an event that is neither a note nor a meta event
-_FIT_RESYNCS = 256  # impossible events after which midi_fitness looks for the best restart
-
-
-def _run_worth(data: bytes, i: int, st: MidiState, sounding: set[tuple[int, int]]) -> float:
-    """Worth of up to 6 events read from ``i`` (a restart that soon fails is worth less)."""
-    n = len(data)
-    st = MidiState(st.mode, st.status)
-    sounding = set(sounding)
-    total = 0.0
-    for _ in range(6):
-        trial = MidiState(st.mode, st.status)
-        end, _ = _event(data, i, n, trial)
-        if end < 0:
-            return total - (3.0 if end == -1 else 0.0)
-        total += _event_worth(data, i, end, st, sounding)
-        st, i = trial, end
-    return total
-
-
-def _event_worth(
-    data: bytes, i: int, end: int, st: MidiState, sounding: set[tuple[int, int]]
-) -> float:
-    """What the event data[i:end] says for the bytes being MIDI (see ``midi_fitness``)."""
-    if st.mode == CHUNK:
-        sounding.clear()
-        return 1.0
-    _, j = _vlq(data, i, end)
-    status = data[j] if data[j] >= 0x80 else st.status
-    if status >= 0xF0:
-        return 1.0 if status == 0xFF else 0.25
-    if status & 0xE0 != 0x80 or end - j < 2:
-        return 0.25
-    key = (status & 0x0F, data[end - 2])
-    if status & 0xF0 == 0x90 and data[end - 1]:
-        if not 21 <= key[1] <= 108:
-            return 0.25
-        sounding.add(key)
-        return 1.0
-    if key in sounding:
-        sounding.discard(key)
-        return 2.0
-    return 0.25

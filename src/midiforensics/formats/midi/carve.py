@@ -9,224 +9,44 @@ is a :class:`~midiforensics.report.models.Repair` whose ``offset`` is a byte off
 from __future__ import annotations
 
 import io
-from bisect import bisect_right
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from ...report.models import Repair
-from ..base import Extent, MusicResult
+from ..base import MusicResult, verdict_for
 from .events import (
-    NO_LOSS,
     Fix,
     Lost,
     TrackParse,
-    parse_track,
     read_vlq,
-    run_from,
+)
+from .find import (
+    HEADER,
+    MAX_TRACKS,
+    RIFF,
+    TRACK,
+    _be32,
+    _chunks_span,
+    _damaged_header,
+    _damaged_track,
+    _is_chunk_id,
+    _tag_fix,
+    find_midi,
+)
+from .header import Header, added, settle
+from .spec import (
+    DIVISION_AT,
+    FORMAT_AT,
+    NTRACKS_AT,
+    data_length,
+    header,
     vlq,
 )
+from .track import parse_track
 
 STAGE = "midi"
-HEADER = b"MThd"
-TRACK = b"MTrk"
-RIFF = b"RIFF"
-DEFAULT_DIVISION = 480
-# Bytes of non-MIDI between two tracks beyond which a later MTrk starts a new piece.
-JOIN_GAP = 256
-MAX_TRACKS = 1024
 NOISE_SHARE = 4  # a track with breaks in over 1/NOISE_SHARE of its bytes or events is noise
-
-
-def _be32(b: bytes) -> int:
-    return int.from_bytes(b, "big")
-
-
-def _is_chunk_id(b: bytes) -> bool:
-    return len(b) == 4 and all(0x20 <= c < 0x7F for c in b) and any(c > 0x40 for c in b)
-
-
-def _all(data: bytes, needle: bytes) -> list[int]:
-    out = []
-    i = data.find(needle)
-    while i >= 0:
-        out.append(i)
-        i = data.find(needle, i + 1)
-    return out
-
-
-def _near(tag: bytes, want: bytes) -> bool:
-    """Is ``tag`` one or two bytes off ``want`` (and not the other MIDI tag)?"""
-    if len(tag) != 4 or tag in (HEADER, TRACK):
-        return False
-    return sum(a != b for a, b in zip(tag, want, strict=True)) <= 2
-
-
-def _damaged_track(data: bytes, x: int) -> bool:
-    """Does a track chunk with a damaged tag start at ``x``? Its tag must be near ``MTrk`` and
-    its length field plausible (the chunk ends in End of Track) or its events read."""
-    n = len(data)
-    if x < 0 or x + 8 > n or not _near(data[x : x + 4], TRACK):
-        return False
-    declared = _be32(data[x + 4 : x + 8])
-    d = x + 8 + declared
-    if declared >= 4 and d <= n and data[d - 3 : d] == b"\xff\x2f\x00":
-        return True
-    events, clean, _, orphans, _ = run_from(data, x + 8, n, None, NO_LOSS, cut_ok=True)
-    return (clean or events >= 4) and orphans <= events // 4
-
-
-def _damaged_header(data: bytes, x: int) -> bool:
-    """Does a header with a damaged tag start at ``x``: near ``MThd``, length 6, a track
-    (its tag good or damaged) right after it?"""
-    return (
-        x >= 0
-        and _near(data[x : x + 4], HEADER)
-        and data[x + 4 : x + 8] == b"\x00\x00\x00\x06"
-        and (data[x + 14 : x + 18] == TRACK or _damaged_track(data, x + 14))
-    )
-
-
-def _tag_fix(data: bytes, x: int, want: bytes, what: str) -> Fix:
-    tag = data[x : x + 4]
-    wrong = sum(a != b for a, b in zip(tag, want, strict=True))
-    return Fix(
-        "chunk-tag",
-        x,
-        f"chunk tag '{tag.decode('latin-1')}' is {wrong} byte(s) off '{want.decode()}' where "
-        f"{what} must start; read as {want.decode()}",
-        tag,
-        want,
-    )
-
-
-def _damaged_marks(data: bytes, heads: list[int], tracks: list[int]) -> list[tuple[int, str]]:
-    """Chunks whose tag is one or two bytes off, found where a chunk must start: a header
-    before a good track, a track right after a header or where the chunk before it ends."""
-    found: list[tuple[int, str]] = []
-    known = set(tracks)
-    todo: list[int] = list(tracks)
-    damaged = [t - 14 for t in tracks if t >= 14 and _damaged_header(data, t - 14)]
-    if 0 not in damaged and _damaged_header(data, 0):
-        damaged.append(0)  # both tags damaged, at the start of the data
-    found += [(h, "h") for h in damaged]
-    for h in heads + damaged:
-        x = h + 14
-        if x not in known and _damaged_track(data, x):
-            found.append((x, "t"))
-            known.add(x)
-            todo.append(x)
-    bounds = sorted(heads + tracks)
-    seen = 0
-    while todo and seen < MAX_TRACKS * 4:
-        t = todo.pop()
-        seen += 1
-        if t + 8 > len(data):
-            continue
-        ends = {t + 8 + _be32(data[t + 4 : t + 8])}
-        i = bisect_right(bounds, t)
-        nxt = bounds[i] if i < len(bounds) else len(data)
-        e = data.find(b"\xff\x2f\x00", t + 8, nxt)
-        if e >= 0:
-            ends.add(e + 3)
-        for x in sorted(ends):
-            if x not in known and _damaged_track(data, x):
-                found.append((x, "t"))
-                known.add(x)
-                todo.append(x)
-    return found
-
-
-def _track_end(data: bytes, t: int, limit: int) -> int:
-    """Where the track at ``t`` most likely ends, without reading its events."""
-    n = len(data)
-    if t + 8 > n:
-        return n
-    declared = _be32(data[t + 4 : t + 8])
-    d = t + 8 + declared
-    if d <= n and (d in (limit, n) or data[d - 3 : d] == b"\xff/\x00"):
-        return d
-    slack = 16 + declared // 8
-    best = -1
-    i = data.find(b"\xff\x2f\x00", t + 8, limit)
-    while i >= 0:
-        if best >= 0 and i + 3 > d + slack:
-            break
-        best = i + 3
-        i = data.find(b"\xff\x2f\x00", i + 1, limit)
-    return best if best >= 0 else limit
-
-
-def _chunks_span(data: bytes, pos: int, target: int) -> bool:
-    """Do well-formed non-MIDI chunks fill [pos, target) exactly?"""
-    while pos < target:
-        if not _is_chunk_id(data[pos : pos + 4]) or pos + 8 > target:
-            return False
-        pos += 8 + _be32(data[pos + 4 : pos + 8])
-    return pos == target
-
-
-def find_midi(data: bytes) -> list[Extent]:
-    """[start, end) of each candidate MIDI file in ``data``, sorted and non-overlapping.
-
-    A piece is an ``MThd`` with the tracks that follow it, a run of bare ``MTrk`` chunks, or a
-    RIFF ``RMID`` wrapper. Linear in the size of the data.
-    """
-    if not data:
-        return []
-    heads, tracks = _all(data, HEADER), _all(data, TRACK)
-    marks = sorted(
-        [(p, "h") for p in heads]
-        + [(p, "t") for p in tracks]
-        + [(p, "r") for p in _all(data, RIFF) if data[p + 8 : p + 12] == b"RMID"]
-        + _damaged_marks(data, heads, tracks)
-    )
-    out: list[list[int]] = []
-    expect = 0  # tracks the current header still announces
-    cur: list[int] | None = None
-    riff_end = -1
-    for i, (p, kind) in enumerate(marks):
-        if cur is not None and p < cur[1]:
-            continue  # inside the previous track (text that spells a marker)
-        limit = marks[i + 1][0] if i + 1 < len(marks) else len(data)
-        if kind == "r":
-            size = int.from_bytes(data[p + 4 : p + 8], "little")
-            riff_end = min(len(data), p + 8 + size)
-            cur = [p, p + 12]
-            out.append(cur)
-            expect = 0
-            continue
-        if kind == "h":
-            if cur is not None and cur[0] <= p < riff_end and cur[1] <= p + 32:
-                cur[1] = p + 14  # the header inside a RIFF wrapper
-            else:
-                cur = [p, min(len(data), p + 14)]
-                out.append(cur)
-            expect = _be32(data[p + 10 : p + 12]) if p + 12 <= len(data) else 0
-            continue
-        gap = p - cur[1] if cur is not None else -1
-        joins = cur is not None and (
-            0 <= gap <= JOIN_GAP or (expect > 0 and _chunks_span(data, cur[1], p))
-        )
-        if cur is None or not joins:
-            cur = [p, p]
-            out.append(cur)
-            expect = 0
-        cur[1] = max(cur[1], _track_end(data, p, limit))
-        expect -= 1
-    for ext in out:
-        if ext[0] < riff_end and ext[1] < riff_end and ext[1] > ext[0] + 12:
-            ext[1] = max(ext[1], min(riff_end, len(data)))
-    result: list[Extent] = []
-    for a, b in out:
-        if result and a < result[-1][1]:
-            result[-1] = (result[-1][0], max(result[-1][1], b))
-        elif b > a:
-            result.append((a, b))
-    return result
-
-
-# --------------------------------------------------------------------------- repair
 
 
 @dataclass
@@ -241,34 +61,14 @@ class _Work:
     data: bytes
     fixes: list[Fix] = field(default_factory=list)
     tracks: list[_Track] = field(default_factory=list)
-    fmt: int = 1
-    ntracks: int = 0
-    division: int = 0
-    header_ok: bool = False
-    header_at: int = 0
+    hd: Header = field(default_factory=Header)
+    cut: bool = False  # the data ends inside the last track
 
 
 def _hex(b: bytes, limit: int = 24) -> str:
     if len(b) <= limit:
         return b.hex(" ")
     return f"{b[:limit].hex(' ')} ... ({len(b)} bytes)"
-
-
-def _infer_division(tracks: list[_Track]) -> int:
-    """Ticks per beat that make the commonest note spacing a plain note value."""
-    gaps: Counter[int] = Counter()
-    for tr in tracks:
-        for ev in tr.parse.events:
-            if ev.delta:
-                gaps[ev.delta] += 1
-    if not gaps:
-        return DEFAULT_DIVISION
-    common = gaps.most_common(1)[0][0]
-    for division in (480, 96, 120, 192, 384, 960, 240, 100, 220, 256, 1024):
-        for ratio in (1, 2, 4, 3, 0.5, 0.25, 1.5):
-            if common == division * ratio:
-                return division
-    return DEFAULT_DIVISION
 
 
 def _skip_gap(work: _Work, pos: int, target: int) -> None:
@@ -322,14 +122,17 @@ def _read_track(work: _Work, t: int, lost: Lost, budget: list[int]) -> int:
     ):
         limit = d
     tp = parse_track(data, min(body, n), limit, d, lost, budget)
+    short = d is not None and d > n and not tp.eot and tp.end >= n
+    work.cut = not tp.eot and tp.end >= n  # the data ends inside this track
     if declared is not None and tp.end - body != declared:
         real = tp.end - body
         why = f"track declares {declared} bytes but its events take {real}" + (
             " (found by its End of Track)" if tp.eot else " (up to where the data ends)"
         )
-        work.fixes.append(
-            Fix("track-length", t + 4, why, data[t + 4 : t + 8], real.to_bytes(4, "big"))
-        )
+        if short:
+            why += f": the data ends {body + declared - n} byte(s) short of it, that are lost"
+        after = real.to_bytes(4, "big")
+        work.fixes.append(Fix("track-length", t + 4, why, data[t + 4 : t + 8], after, short))
     work.tracks.append(_Track(t, tp, None))
     return tp.end
 
@@ -342,6 +145,41 @@ def _find_track(data: bytes, pos: int, starts: Sequence[int]) -> int:
         if pos <= x and (t < 0 or x < t) and _damaged_track(data, x):
             return x
     return t
+
+
+def _read_header(work: _Work, pos: int, h: int, t: int, lost: Lost) -> int:
+    """Read the MThd chunk at ``h`` (the first track at ``t``); returns where tracks start.
+
+    A field whose bytes are lost (noise where base64 characters were dropped) is not read:
+    it is listed in ``work.hd.unknown`` and inferred later, never taken as found."""
+    data = work.data
+    hd = work.hd
+    hd.at, hd.found, hd.raw = h, True, data[h : h + 14]
+    if h > pos:
+        work.fixes.append(
+            Fix("junk-dropped", pos, f"{h - pos} byte(s) before the header dropped", data[pos:h])
+        )
+    hlen = _be32(data[h + 4 : h + 8])
+    hd.fmt = _be32(data[h + FORMAT_AT : h + FORMAT_AT + 2])
+    hd.ntracks = _be32(data[h + NTRACKS_AT : h + NTRACKS_AT + 2])
+    hd.division = _be32(data[h + DIVISION_AT : h + DIVISION_AT + 2])
+    for name, at in (("format", FORMAT_AT), ("ntracks", NTRACKS_AT), ("division", DIVISION_AT)):
+        for k in (0, 1):
+            if lost.hits(h + at + k, h + at + k + 1):
+                hd.unknown.add(f"{name}{k}")
+    after = h + 8 + hlen
+    if hlen != 6 and (hlen < 6 or after > t):
+        work.fixes.append(
+            Fix(
+                "header-length",
+                h + 4,
+                f"header declares {hlen} bytes; it has 6",
+                data[h + 4 : h + 8],
+                (6).to_bytes(4, "big"),
+            )
+        )
+        after = h + 14
+    return after
 
 
 def _walk(data: bytes, lost: Lost) -> _Work | None:
@@ -365,31 +203,7 @@ def _walk(data: bytes, lost: Lost) -> _Work | None:
     if t < 0:
         return None
     if 0 <= h < t and h + 14 <= len(data):
-        work.header_at = h
-        if h > pos:
-            work.fixes.append(
-                Fix(
-                    "junk-dropped", pos, f"{h - pos} byte(s) before the header dropped", data[pos:h]
-                )
-            )
-        hlen = _be32(data[h + 4 : h + 8])
-        work.fmt = _be32(data[h + 8 : h + 10])
-        work.ntracks = _be32(data[h + 10 : h + 12])
-        work.division = _be32(data[h + 12 : h + 14])
-        work.header_ok = True
-        after = h + 8 + hlen
-        if hlen != 6 and (hlen < 6 or after > t):
-            work.fixes.append(
-                Fix(
-                    "header-length",
-                    h + 4,
-                    f"header declares {hlen} bytes; it has 6",
-                    data[h + 4 : h + 8],
-                    (6).to_bytes(4, "big"),
-                )
-            )
-            after = h + 14
-        pos = after
+        pos = _read_header(work, pos, h, t, lost)
     else:
         start = h if 0 <= h < t else pos
         if t > start:
@@ -425,78 +239,14 @@ def _walk(data: bytes, lost: Lost) -> _Work | None:
         pos = max(_read_track(work, t, lost, budget), t + 4)
     if not work.tracks:
         return None
-    if not work.header_ok:
-        work.division = _infer_division(work.tracks)
-        work.fmt = 1 if len(work.tracks) > 1 else 0
-        work.ntracks = len(work.tracks)
-        work.fixes.insert(
-            0,
-            Fix(
-                "header-added",
-                work.tracks[0].start,
-                f"no MThd header: one added (format {work.fmt}, {work.ntracks} track(s), "
-                f"{work.division} ticks per beat assumed)",
-                b"",
-                _header(work.fmt, work.ntracks, work.division),
-            ),
-        )
+    if not work.hd.found:
+        work.fixes.insert(0, added(work.hd, len(work.tracks), work.tracks[0].start, _deltas(work)))
     return work
 
 
-def _header(fmt: int, ntracks: int, division: int) -> bytes:
-    return (
-        HEADER
-        + (6).to_bytes(4, "big")
-        + fmt.to_bytes(2, "big")
-        + ntracks.to_bytes(2, "big")
-        + division.to_bytes(2, "big")
-    )
-
-
-def _fix_header(work: _Work) -> None:
-    if not work.header_ok:
-        return
-    h = work.header_at
-    found = len(work.tracks)
-    if work.ntracks != found:
-        work.fixes.append(
-            Fix(
-                "header-track-count",
-                h + 10,
-                f"header announces {work.ntracks} track(s); {found} found",
-                work.ntracks.to_bytes(2, "big"),
-                found.to_bytes(2, "big"),
-            )
-        )
-        work.ntracks = found
-    fmt = work.fmt
-    if fmt > 2 or (fmt == 0 and found > 1):
-        work.fmt = 1 if found > 1 else 0
-        why = (
-            f"format {fmt} does not exist"
-            if fmt > 2
-            else f"format 0 holds one track; {found} found, so format 1"
-        )
-        work.fixes.append(
-            Fix(
-                "header-format",
-                h + 8,
-                why,
-                fmt.to_bytes(2, "big"),
-                work.fmt.to_bytes(2, "big"),
-            )
-        )
-    if work.division == 0:
-        work.division = _infer_division(work.tracks)
-        work.fixes.append(
-            Fix(
-                "division",
-                h + 12,
-                f"0 ticks per beat; {work.division} assumed",
-                b"\x00\x00",
-                work.division.to_bytes(2, "big"),
-            )
-        )
+def _deltas(work: _Work) -> Counter[int]:
+    """The delta times of the tracks' events, by how often each occurs (0 left out)."""
+    return Counter(ev.delta for tr in work.tracks for ev in tr.parse.events if ev.delta)
 
 
 def _finish_track(tr: _Track, fixes: list[Fix]) -> bytes:
@@ -528,9 +278,10 @@ def _finish_track(tr: _Track, fixes: list[Fix]) -> bytes:
                     "note-off-added",
                     tp.end,
                     f"{len(held)} note(s) still sounding where the track breaks off; ended "
-                    "with note-offs at the last tick",
+                    "with note-offs at the last tick (their lengths are a guess)",
                     b"",
                     bytes(out[-3 * len(held) :]),
+                    guessed=True,
                 )
             )
         fixes.append(
@@ -575,10 +326,8 @@ def _safe_track(chunk: bytes) -> bytes:
         elif status in (0xF0, 0xF7):
             size, q = read_vlq(chunk, p + 1, stop)  # type: ignore[misc]
             end, keep = q + size, False
-        elif status >= 0xF0:
-            end, keep = p + 1 + {0xF1: 1, 0xF2: 2, 0xF3: 1}.get(status, 0), False
         else:
-            end, keep = p + (2 if status >> 4 in (0xC, 0xD) else 3), True
+            end, keep = p + 1 + (data_length(status) or 0), status < 0xF0
         if keep:
             out += vlq(delta + carry) + chunk[p:end]
             carry = 0
@@ -611,14 +360,31 @@ def _drop_noise(work: _Work) -> None:
     work.tracks = kept
 
 
-def _repair(data: bytes, lost: Lost) -> MusicResult | None:
+def _break_fixes(breaks: list[int], fixes: list[Fix]) -> list[Fix]:
+    """A guessed fix for each place where the frame of the encoding broke at no cost of a
+    whole byte (an empty lost range) that no fix of ours touches: where the break sits was
+    chosen by how well the bytes read, and the bytes beside it may be misplaced."""
+    touched = [(f.offset, f.offset + max(1, len(f.before))) for f in fixes if f.loss]
+    why = (
+        "the encoding's frame broke here and was restored at a place chosen by how well "
+        "the bytes read: the bytes beside it are a best guess"
+    )
+    return [
+        Fix("frame-break", at, why, guessed=True)
+        for at in breaks
+        if not any(a - 4 <= at <= b + 4 for a, b in touched)
+    ]
+
+
+def _repair(data: bytes, lost: Lost, breaks: list[int]) -> MusicResult | None:
     work = _walk(data, lost)
     if work is None:
         return None
     _drop_noise(work)
     if not work.tracks:
         return None
-    _fix_header(work)
+    if work.hd.found:
+        work.fixes.extend(settle(work.hd, len(work.tracks), work.cut, _deltas(work)))
     fixes = list(work.fixes)
     track_fixes: list[Fix] = []
     chunks = []
@@ -628,10 +394,18 @@ def _repair(data: bytes, lost: Lost) -> MusicResult | None:
     fixes.extend(track_fixes)
     if not fixes and _loads(data):
         notes, ntr, secs, bpm = midi_summary(data)
-        return MusicResult(data, (), "intact", 1.0, notes, ntr, secs, bpm)
-    smf = _header(work.fmt, len(chunks), work.division) + b"".join(chunks)
+        noted = _break_fixes(breaks, fixes)
+        if not noted:
+            return MusicResult(data, (), "intact", 1.0, notes, ntr, secs, bpm)
+        repairs = _repairs(noted)  # the bytes stay as they are; the verdict says what is known
+        conf = _confidence(noted, len(data))
+        return MusicResult(data, repairs, verdict_for(repairs), conf, notes, ntr, secs, bpm)
+    fixes.extend(_break_fixes(breaks, fixes))
+    smf = header(work.hd.fmt, len(chunks), work.hd.division) + b"".join(chunks)
     if not _loads(smf):
-        smf = _header(work.fmt, len(chunks), work.division) + b"".join(map(_safe_track, chunks))
+        smf = header(work.hd.fmt, len(chunks), work.hd.division) + b"".join(
+            map(_safe_track, chunks)
+        )
         fixes.append(
             Fix(
                 "events-dropped",
@@ -642,10 +416,14 @@ def _repair(data: bytes, lost: Lost) -> MusicResult | None:
         )
         if not _loads(smf):
             return None
-    lossy = sum(len(f.before) or 1 for f in fixes if f.lossy)
-    salvaged = any(f.lossy for f in fixes)
-    confidence = max(0.2, 0.85 - 3.0 * lossy / max(1, len(data))) if salvaged else 0.95
-    repairs = tuple(
+    repairs = _repairs(fixes)
+    notes, ntr, secs, bpm = midi_summary(smf)
+    confidence = _confidence(fixes, len(data))
+    return MusicResult(smf, repairs, verdict_for(repairs), confidence, notes, ntr, secs, bpm)
+
+
+def _repairs(fixes: list[Fix]) -> tuple[Repair, ...]:
+    return tuple(
         Repair(
             stage=STAGE,
             kind=f.kind,
@@ -653,13 +431,32 @@ def _repair(data: bytes, lost: Lost) -> MusicResult | None:
             offset=f.offset,
             before=_hex(f.before),
             after=_hex(f.after),
-            confidence=0.7 if f.lossy else 0.95,
+            confidence=0.7 if f.loss else 0.95,
+            loss=f.loss,
         )
         for f in sorted(fixes, key=lambda f: f.offset)
     )
-    notes, ntr, secs, bpm = midi_summary(smf)
-    verdict = "salvaged" if salvaged else "repaired"
-    return MusicResult(smf, repairs, verdict, round(confidence, 3), notes, ntr, secs, bpm)
+
+
+_HEADER_GUESS = 0.7  # at most, for a piece with a header field inferred
+_DIVISION_GUESS = 0.6  # at most, for a piece whose ticks per beat are inferred (its tempo)
+
+
+def _confidence(fixes: list[Fix], size: int) -> float:
+    """How sure a repaired piece is: 0.95 with nothing lost or guessed, less for each byte
+    lost and each value guessed; a guessed header field caps it."""
+    lost = sum(len(f.before) or 1 for f in fixes if f.lossy)
+    guessed = [f for f in fixes if f.guessed and not f.lossy]
+    if not lost and not guessed:
+        return 0.95
+    breaks = sum(1 for f in guessed if f.kind == "frame-break")
+    conf = 0.85 - 3.0 * lost / max(1, size) - 0.05 * len(guessed) - 0.05 * breaks
+    kinds = {f.kind for f in guessed}
+    if kinds & {"header-added", "division"}:
+        conf = min(conf, _DIVISION_GUESS)
+    elif kinds & {"header-track-count", "header-format"}:
+        conf = min(conf, _HEADER_GUESS)
+    return round(max(0.2, conf), 3)
 
 
 def repair_midi(data: bytes, lost: Sequence[tuple[int, int]] = ()) -> MusicResult | None:
@@ -673,7 +470,8 @@ def repair_midi(data: bytes, lost: Sequence[tuple[int, int]] = ()) -> MusicResul
     if HEADER not in data and TRACK not in data and not _damaged_header(bytes(data), 0):
         return None
     try:
-        return _repair(bytes(data), Lost(lost))
+        breaks = sorted({a for a, b in lost if a == b and 0 < a < len(data)})
+        return _repair(bytes(data), Lost(lost), breaks)
     except (ValueError, IndexError, KeyError, OverflowError):
         return None
 
