@@ -31,9 +31,6 @@ def load_hex(path: Path) -> tuple[bytes, dict[str, str]]:
 
 
 FIXTURE_FILES = sorted(FIXTURES.glob("*.hex"))
-# fixtures whose ticks per beat are inferred, not read (issue 12: a guess is loss, so the
-# verdict is "salvaged"); their "# expect:" lines (not this branch's files) still say repaired
-GUESSED_DIVISION = {"division_zero", "header_missing"}
 
 
 def test_there_is_a_fixture_per_damage_kind() -> None:
@@ -49,8 +46,7 @@ def test_fixture(path: Path) -> None:
         return
     assert result is not None
     mido.MidiFile(file=io.BytesIO(result.midi))  # plain mido reads every output
-    want = "salvaged" if path.stem in GUESSED_DIVISION else expect["verdict"]
-    assert result.verdict == want
+    assert result.verdict == expect["verdict"]
     assert midi_pitches(result.midi) == [int(p) for p in expect["notes"].split(",")]
     assert result.notes == len(expect["notes"].split(","))
     kinds = {r.kind for r in result.repairs}
