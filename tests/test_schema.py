@@ -56,3 +56,22 @@ def test_written_musicxml_is_schema_valid(
         ok = schema.validate(doc)
         errors = [f"line {e.line}: {e.message}" for e in schema.error_log][:3]
         assert ok, f"{Path(art.path).name}: {errors}"
+
+
+def test_misplaced_elements_are_moved_where_the_schema_has_room(
+    schema: etree.XMLSchema, tmp_path: Path
+) -> None:
+    # a model's <sound> inside <direction-type>: valid once moved beside it, notes unchanged
+    text = """Here you go:
+<score-partwise version="4.0"><part-list><score-part id="P1"><part-name>Flute</part-name>
+</score-part></part-list><part id="P1"><measure number="1"><attributes><divisions>1</divisions>
+</attributes><direction><direction-type><metronome><beat-unit>quarter</beat-unit>
+<per-minute>90</per-minute></metronome><sound tempo="90"/></direction-type></direction>
+<note><pitch><step>A</step><octave>4</octave></pitch><duration>4</duration><type>whole</type>
+</note></measure></part></score-partwise>
+"""
+    report = midiforensics.decode(text, out_dir=tmp_path / "out", strict=True)
+    xml = [a for a in report.artifacts if a.kind == "musicxml"]
+    assert xml and xml[0].notes == 1 and xml[0].tempo_bpm == 90
+    assert "misplaced" in {r.kind for r in xml[0].repairs}
+    assert schema.validate(etree.parse(xml[0].path, _safe_parser())), schema.error_log

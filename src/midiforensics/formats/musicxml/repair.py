@@ -472,3 +472,27 @@ def fix_parts(score: Node, log: Log) -> None:
             continue
         if sp.find("part-name") is None:
             sp.children.insert(0, el("part-name", sp.attrs.get("id", "")))
+
+
+def fix_placement(score: Node, log: Log) -> None:
+    """An element where the schema has no place for it, but its grandparent has (a model's
+    ``<sound>`` inside ``<direction-type>``), is moved up beside its parent: notation
+    programs refuse a file that breaks the schema."""
+    parents = parent_map(score)
+    for node in list(score.iter()):
+        parent = parents.get(id(node))
+        if parent is None or node.name not in VOCAB or node.name in ("part", parent.name):
+            continue  # a part in a measure is fix_parts' work; nesting of one name is damage
+        if not _satisfied(node):
+            continue  # an incomplete element moved would read as invented data
+        allowed = CHILDREN.get(parent.name)
+        if allowed is None or node.name in allowed:
+            continue
+        grand = parents.get(id(parent))
+        if grand is None or node.name not in CHILDREN.get(grand.name, frozenset()):
+            continue
+        remove(parent, node)
+        grand.children.insert(grand.children.index(parent) + 1, node)
+        parents[id(node)] = grand
+        reason = f"<{node.name}> has no place in <{parent.name}>: moved beside it in <{grand.name}>"
+        log.add(node.pos, "misplaced", brief(node), "", reason, 0.9)

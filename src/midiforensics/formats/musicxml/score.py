@@ -25,6 +25,7 @@ from .repair import (
     fix_names,
     fix_parts,
     fix_pitches,
+    fix_placement,
     parse_step,
 )
 from .rhythm import fix_meter, fix_rhythm, fix_staves, fix_tempo
@@ -155,6 +156,7 @@ def _repair(text: str) -> tuple[MusicResult, list[int]] | None:
     fix_staves(score, log)
     fix_tempo(score, log)
     fix_meter(score, log)
+    fix_placement(score, log)
     decl = _declaration(doc, log)
     if not log.repairs and not doc.truncated:
         xml = plain  # valid input passes through unchanged
