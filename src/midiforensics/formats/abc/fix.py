@@ -1,0 +1,270 @@
+"""Repairing tune text: edits with offsets, headers, letter-name accidentals, cut-off ends."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from fractions import Fraction
+
+from ...report.models import Repair
+from .find import _OPEN_CHORD
+from .tokens import _NOTE_PARTS, _field, _fraction, _pitch_key, _Tok, _tokenize
+
+STAGE = "abc"
+
+
+@dataclass
+class _Edit:
+    start: int
+    end: int
+    text: str
+    repair: Repair | None = None
+
+
+def _apply(text: str, edits: list[_Edit]) -> tuple[str, Callable[[int], int]]:
+    """Apply edits (an overlapping one is skipped); return the new text and new -> old offsets."""
+    out: list[str] = []
+    marks: list[tuple[int, int, int, int]] = []  # (new_start, new_end, old_start, old_end)
+    pos = new_len = 0
+    for e in sorted(edits, key=lambda e: (e.start, e.end)):
+        if e.start < pos:
+            continue
+        out.append(text[pos : e.start])
+        new_len += e.start - pos
+        marks.append((new_len, new_len + len(e.text), e.start, e.end))
+        out.append(e.text)
+        new_len += len(e.text)
+        pos = e.end
+    out.append(text[pos:])
+
+    def to_old(p: int) -> int:
+        shift = 0
+        for ns, ne, os_, oe in marks:
+            if p < ns:
+                break
+            if p < ne:
+                return os_
+            shift = ne - oe
+        return p - shift
+
+    return "".join(out), to_old
+
+
+class _Log:
+    def __init__(self) -> None:
+        self.edits: list[_Edit] = []
+
+    def add(
+        self,
+        start: int,
+        end: int,
+        new: str,
+        before: str,
+        kind: str,
+        reason: str,
+        confidence: float = 1.0,
+    ) -> None:
+        rep = Repair(
+            stage=STAGE,
+            kind=kind,
+            reason=reason,
+            offset=start,
+            before=before,
+            after=new,
+            confidence=confidence,
+        )
+        self.edits.append(_Edit(start, end, new, rep))
+
+
+def _fix_headers(text: str, header: list[tuple[int, str]], body_start: int, log: _Log) -> None:
+    if _field(header, "X") is None:
+        log.add(0, 0, "X:1\n", "", "header", "no X: reference number; assumed X:1")
+    k = _field(header, "K")
+    where = k[0] if k is not None else body_start
+    if _field(header, "L") is None:
+        m = _field(header, "M")
+        meter = _fraction(m[2]) if m is not None else None
+        unit = "1/16" if meter is not None and meter < Fraction(3, 4) else "1/8"
+        said = f"M:{m[2]}" if m is not None else "a tune without M:"
+        log.add(
+            where,
+            where,
+            f"L:{unit}\n",
+            "",
+            "header",
+            f"no L: unit note length; assumed the ABC default for {said}, L:{unit}",
+            0.9,
+        )
+    if k is None:
+        log.add(
+            body_start,
+            body_start,
+            "K:C\n",
+            "",
+            "header",
+            "no K: key field; assumed K:C (notes play as written, no key signature)",
+            0.7,
+        )
+
+
+def _is_note(t: _Tok) -> bool:
+    return t.kind in ("note", "lettacc")
+
+
+def _flat_candidate(toks: list[_Tok], i: int) -> bool:
+    """Token i and i+1 read as a letter-name flat: a lone capital, then b, then no note."""
+    t = toks[i]
+    if not (t.kind == "note" and len(t.text) == 1 and t.text.isupper() and i + 1 < len(toks)):
+        return False
+    nxt = toks[i + 1]
+    if nxt.kind != "note" or nxt.text[0] != "b":
+        return False
+    if i and _is_note(toks[i - 1]) and toks[i - 1].end == t.start:
+        return False
+    after = toks[i + 2] if i + 2 < len(toks) else None
+    return (
+        after is None
+        or after.kind in ("bar", "cclose", "space", "comment")
+        or after.text in (")", "-")
+    )
+
+
+def _fix_body(body: list[tuple[int, str]], key: dict[str, str], log: _Log) -> bool:
+    """Letter-name accidentals and characters that are not ABC. True when text was cut off."""
+    lines = [(off, line, _tokenize(line)) for off, line in body]
+    # letter-name flats ("Eb2") are ambiguous with E followed by b: convert only in tunes that
+    # write one note per token, and only a standalone token
+    separated = adjacent = 0
+    for _, _, toks in lines:
+        for k, (a, b) in enumerate(zip(toks, toks[1:], strict=False)):
+            if _flat_candidate(toks, k):
+                separated += 1
+            elif _is_note(a) and not (k and _flat_candidate(toks, k - 1)):
+                if _is_note(b) and b.start == a.end:
+                    adjacent += 1
+                else:
+                    separated += 1
+    spaced = separated >= 3 * adjacent
+    truncated = False
+    last = len(lines) - 1
+    for li, (off, line, toks) in enumerate(lines):
+        changed: set[tuple[str, int]] = set()  # pitches given a letter-name accidental
+        skip = set()
+        in_chord = False
+        dropped = 0  # the line up to here was removed as text
+        for i, t in enumerate(toks):
+            if i in skip or t.start < dropped:
+                continue
+            if t.kind == "bar":
+                changed = set()
+            elif t.kind == "copen":
+                in_chord = True
+            elif t.kind == "cclose":
+                in_chord = False
+            if t.kind == "lettacc":
+                m = _NOTE_PARTS.match(t.text.replace("#", ""))
+                assert m is not None
+                acc = "^" * t.text.count("#")
+                new = acc + t.text.replace("#", "")
+                log.add(
+                    off + t.start,
+                    off + t.end,
+                    new,
+                    t.text,
+                    "accidental",
+                    f"letter-name sharp {t.text!r} is not ABC; written as {new!r}",
+                    0.95,
+                )
+                changed.add(_pitch_key(m.group(2), m.group(3)))
+                continue
+            if spaced and _flat_candidate(toks, i):
+                nxt = toks[i + 1]
+                before = t.text + nxt.text
+                new = "_" + t.text + nxt.text[1:]
+                log.add(
+                    off + t.start,
+                    off + nxt.end,
+                    new,
+                    before,
+                    "accidental",
+                    f"letter-name flat {before!r} is not ABC (it reads as {t.text} "
+                    f"then b); written as {new!r}",
+                    0.8,
+                )
+                m = _NOTE_PARTS.match(new)
+                assert m is not None
+                changed.add(_pitch_key(m.group(2), m.group(3)))
+                skip.add(i + 1)
+                continue
+            if t.kind == "note" and changed:
+                m = _NOTE_PARTS.match(t.text)
+                assert m is not None
+                pk = _pitch_key(m.group(2), m.group(3))
+                if not m.group(1) and pk in changed:
+                    acc = key.get(pk[0], "=")
+                    log.add(
+                        off + t.start,
+                        off + t.start,
+                        acc,
+                        "",
+                        "accidental",
+                        f"{t.text!r} follows a letter-name accidental in the same bar, where "
+                        f"ABC would carry it; written {acc + t.text!r} to keep the key's pitch",
+                        0.8,
+                    )
+            if t.kind == "bad":
+                unclosed = t.text[0] in '"!'  # a chord symbol or decoration never closed
+                if li == last and (
+                    unclosed or in_chord or all(x.kind == "space" for x in toks[i + 1 :])
+                ):
+                    start = off + (_chord_start(toks, i) if in_chord and not unclosed else t.start)
+                    log.add(
+                        start,
+                        off + len(line),
+                        "",
+                        line[start - off :],
+                        "truncated",
+                        "tune cut off in the middle of a token; incomplete end dropped",
+                        0.9,
+                    )
+                    truncated = True
+                    break
+                end = t.end
+                if unclosed:  # a chord name left open ("Dm7 G A) ends at the space
+                    sym = _OPEN_CHORD.match(line, t.start)
+                    end = sym.end() if sym else len(line)
+                log.add(
+                    off + t.start,
+                    off + end,
+                    "",
+                    line[t.start : end],
+                    "not-abc",
+                    f"{line[t.start : end]!r} is not ABC notation"
+                    + (" (never closed)" if unclosed else "")
+                    + "; removed",
+                    0.8,
+                )
+                if end == len(line):
+                    break
+                dropped = end
+        else:
+            if in_chord and li == last:
+                start = off + _chord_start(toks, len(toks))
+                log.add(
+                    start,
+                    off + len(line),
+                    "",
+                    line[start - off :],
+                    "truncated",
+                    "tune cut off inside a chord; incomplete chord dropped",
+                    0.9,
+                )
+                truncated = True
+    return truncated
+
+
+def _chord_start(toks: list[_Tok], i: int) -> int:
+    for j in range(i - 1, -1, -1):
+        if toks[j].kind == "copen":
+            return toks[j].start
+    return toks[i].start if i < len(toks) else toks[-1].end
