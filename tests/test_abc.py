@@ -188,7 +188,14 @@ def test_tune_without_headers_in_abc_fence() -> None:
     result = repair_abc(tune)
     assert result is not None
     kinds = [(r.kind, r.after) for r in result.repairs]
-    assert kinds == [("header", "X:1\n"), ("header", "L:1/8\n"), ("header", "K:C\n")]
+    assert kinds == [
+        ("header", "X:1\n"),
+        ("header", "L:1/8\n"),
+        ("header", "M:4/4\n"),
+        ("header", "K:C\n"),
+    ]
+    assert [r.loss for r in result.repairs] == ["", "guessed", "guessed", "guessed"]
+    assert result.verdict == "salvaged"
     assert midi_pitches(result.midi)[:8] == [60, 62, 64, 65, 67, 69, 71, 72]
 
 
@@ -283,13 +290,11 @@ def test_repair_table(tune: str, pitches: list[int], repairs: list[tuple[str, st
     assert result is not None
     assert midi_pitches(result.midi) == pitches
     assert [(r.kind, r.before, r.after) for r in result.repairs] == repairs
-    assert result.verdict == (
-        "intact"
-        if not repairs
-        else "salvaged"
-        if any(k == "truncated" for k, _, _ in repairs)
-        else "repaired"
+    # a cut-off end is lost, a defaulted header (other than X:) or a fitted meter guessed
+    lossy = any(
+        k in ("truncated", "meter") or k == "header" and a != "X:1\n" for k, _, a in repairs
     )
+    assert result.verdict == ("intact" if not repairs else "salvaged" if lossy else "repaired")
     check_offsets(tune, result)
 
 

@@ -182,8 +182,9 @@ def _fix_bars(text: str, log: _Log) -> None:
                 m[1].strip(),
                 "meter",
                 f"every bar holds {_as_meter(total, m[2])}, not {m[2]}; meter set to fit the bars, "
-                "notes kept",
+                "notes kept (the meter is guessed from the bars)",
                 0.8,
+                "guessed",
             )
 
 

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from ..base import Extent
-from .tokens import _FIELD_RE, _STRONG, _WEAK, _tokenize
+from .tokens import _FIELD_RE, _STRONG, _WEAK, _tokenize, flattened
 
 _MAX_LINE = 4000  # a longer line is not ABC (keeps hostile input cheap)
 _MIN_NOTES = 3  # fewer notes than this is not a tune
@@ -205,38 +205,55 @@ def find_abc(text: str) -> list[tuple[Extent, str]]:
         cur, gap = None, False
 
     for u in _units(text):
-        kind, notes, bars = ("other", 0, 0) if u.fence else _classify(u.line)
-        if kind == "other":
-            close()
-            continue
-        if kind == "blank":
-            if cur is not None:
-                cur.units.append(u)
-                gap = gap or cur.body
-            continue
-        if kind == "comment":
-            if cur is not None:
-                cur.units.append(u)
-            continue
-        header = kind != "body"
-        if cur is not None and (
-            gap and header or kind == "X" and cur.body or header and cur.body and not cur.header
-        ):
-            close()  # a header after body lines (or a blank line) starts the next tune
-        if cur is None:
-            cur = _Group(fenced=u.abc_fence)
-        gap = False
-        cur.units.append(u)
-        cur.last_music = len(cur.units)
-        if kind == "body":
-            cur.body = True
-            cur.notes += notes
-            cur.bars += bars
+        if u.fence:
+            items = [("other", 0, 0)]
         else:
-            cur.header = True
-        if kind == "title":
-            cur.title = True
-        elif kind in ("strong", "X"):
-            cur.strong = True
+            flat = flattened(u.line)
+            if flat is not None:
+                cut = flat[0]
+                u = _Unit(
+                    u.start + cut if u.end - u.start == len(u.line) else u.start,
+                    u.end,
+                    u.line[cut:],
+                    u.abc_fence,
+                )
+                edges = [0, *(c - cut + 1 for c in flat[1]), len(u.line)]
+                items = [_classify(u.line[a:b]) for a, b in zip(edges, edges[1:], strict=False)]
+            else:
+                items = [_classify(u.line)]
+        for i, (kind, notes, bars) in enumerate(items):
+            if kind == "other":
+                close()
+                break
+            if kind == "blank":
+                if cur is not None:
+                    cur.units.append(u)
+                    gap = gap or cur.body
+                continue
+            if kind == "comment":
+                if cur is not None:
+                    cur.units.append(u)
+                continue
+            header = kind != "body"
+            if cur is not None and (
+                gap and header or kind == "X" and cur.body or header and cur.body and not cur.header
+            ):
+                close()  # a header after body lines (or a blank line) starts the next tune
+            if cur is None:
+                cur = _Group(fenced=u.abc_fence)
+            gap = False
+            if i == 0:
+                cur.units.append(u)
+            cur.last_music = len(cur.units)
+            if kind == "body":
+                cur.body = True
+                cur.notes += notes
+                cur.bars += bars
+            else:
+                cur.header = True
+            if kind == "title":
+                cur.title = True
+            elif kind in ("strong", "X"):
+                cur.strong = True
     close()
     return found

@@ -8,7 +8,7 @@ from fractions import Fraction
 
 from ...report.models import Repair
 from .find import _OPEN_CHORD
-from .tokens import _NOTE_PARTS, _field, _fraction, _pitch_key, _Tok, _tokenize
+from .tokens import _NOTE_PARTS, _field, _fraction, _pitch_key, _Tok, _tokenize, flattened
 
 STAGE = "abc"
 
@@ -63,8 +63,10 @@ class _Log:
         kind: str,
         reason: str,
         confidence: float = 1.0,
+        loss: str = "",
     ) -> None:
         rep = Repair(
+            loss=loss,
             stage=STAGE,
             kind=kind,
             reason=reason,
@@ -94,6 +96,19 @@ def _fix_headers(text: str, header: list[tuple[int, str]], body_start: int, log:
             "header",
             f"no L: unit note length; assumed the ABC default for {said}, L:{unit}",
             0.9,
+            "guessed",
+        )
+    if _field(header, "M") is None:
+        log.add(
+            where,
+            where,
+            "M:4/4\n",
+            "",
+            "header",
+            "no M: meter; assumed M:4/4 (music21's default: bar lines fall every 4/4, the "
+            "notes and their lengths do not change)",
+            0.9,
+            "guessed",
         )
     if k is None:
         log.add(
@@ -104,6 +119,7 @@ def _fix_headers(text: str, header: list[tuple[int, str]], body_start: int, log:
             "header",
             "no K: key field; assumed K:C (notes play as written, no key signature)",
             0.7,
+            "guessed",
         )
 
 
@@ -111,10 +127,13 @@ def _is_note(t: _Tok) -> bool:
     return t.kind in ("note", "lettacc")
 
 
-def _flat_candidate(toks: list[_Tok], i: int) -> bool:
-    """Token i and i+1 read as a letter-name flat: a lone capital, then b, then no note."""
+def _flat_candidate(toks: list[_Tok], i: int, lower: bool = False) -> bool:
+    """Token i and i+1 read as a letter-name flat: a lone capital (or, with ``lower``, a lone
+    small letter: ``eb``), then b, then no note."""
     t = toks[i]
-    if not (t.kind == "note" and len(t.text) == 1 and t.text.isupper() and i + 1 < len(toks)):
+    if not (t.kind == "note" and len(t.text) == 1 and i + 1 < len(toks)):
+        return False
+    if not (t.text.isupper() or lower):
         return False
     nxt = toks[i + 1]
     if nxt.kind != "note" or nxt.text[0] != "b":
@@ -134,12 +153,19 @@ def _fix_body(body: list[tuple[int, str]], key: dict[str, str], log: _Log) -> bo
     lines = [(off, line, _tokenize(line)) for off, line in body]
     # letter-name flats ("Eb2") are ambiguous with E followed by b: convert only in tunes that
     # write one note per token, and only a standalone token
+    # a small letter then b ("eb", "bb") is taken for a flat only in a tune that also spells
+    # a capital letter-name accidental ("Bb", "F#"): its writer used note names
+    lower = any(
+        t.kind == "lettacc" or _flat_candidate(toks, k)
+        for _, _, toks in lines
+        for k, t in enumerate(toks)
+    )
     separated = adjacent = 0
     for _, _, toks in lines:
         for k, (a, b) in enumerate(zip(toks, toks[1:], strict=False)):
-            if _flat_candidate(toks, k):
+            if _flat_candidate(toks, k, lower):
                 separated += 1
-            elif _is_note(a) and not (k and _flat_candidate(toks, k - 1)):
+            elif _is_note(a) and not (k and _flat_candidate(toks, k - 1, lower)):
                 if _is_note(b) and b.start == a.end:
                     adjacent += 1
                 else:
@@ -177,7 +203,7 @@ def _fix_body(body: list[tuple[int, str]], key: dict[str, str], log: _Log) -> bo
                 )
                 changed.add(_pitch_key(m.group(2), m.group(3)))
                 continue
-            if spaced and _flat_candidate(toks, i):
+            if spaced and _flat_candidate(toks, i, lower):
                 nxt = toks[i + 1]
                 before = t.text + nxt.text
                 new = "_" + t.text + nxt.text[1:]
@@ -226,6 +252,7 @@ def _fix_body(body: list[tuple[int, str]], key: dict[str, str], log: _Log) -> bo
                         "truncated",
                         "tune cut off in the middle of a token; incomplete end dropped",
                         0.9,
+                        "lost",
                     )
                     truncated = True
                     break
@@ -258,6 +285,7 @@ def _fix_body(body: list[tuple[int, str]], key: dict[str, str], log: _Log) -> bo
                     "truncated",
                     "tune cut off inside a chord; incomplete chord dropped",
                     0.9,
+                    "lost",
                 )
                 truncated = True
     return truncated
@@ -268,3 +296,33 @@ def _chord_start(toks: list[_Tok], i: int) -> int:
         if toks[j].kind == "copen":
             return toks[j].start
     return toks[i].start if i < len(toks) else toks[-1].end
+
+
+def _split_flattened(tune: str) -> tuple[str, list[Repair]]:
+    """Put a tune written on one line back on its lines: header fields, then the music.
+
+    One whitespace character becomes a line break at each cut, so every offset stays put."""
+    out = list(tune)
+    repairs = []
+    pos = 0
+    for line in tune.split("\n"):
+        found = flattened(line)
+        if found is not None:
+            first, cuts = found
+            for c in cuts:
+                out[pos + c] = "\n"
+            if first:
+                out[pos + first - 1] = "\n"  # prose before X: becomes its own line
+            repairs.append(
+                Repair(
+                    stage=STAGE,
+                    kind="lines",
+                    reason=f"tune written on one line; header fields and music put back on "
+                    f"{len(cuts) + 1} lines",
+                    offset=pos + first,
+                    before=line[first:],
+                    after="".join(out[pos + first : pos + len(line)]),
+                )
+            )
+        pos += len(line) + 1
+    return "".join(out), repairs

@@ -22,7 +22,7 @@ _TOKEN_RE = re.compile(
 | (?P<gopen>\{/?)
 | (?P<gclose>\})
 | (?P<space>[ \t]+)
-| (?P<misc>[-()~.`\\$*y]|[HLMOPSTuv](?=[\^_=A-Ga-g.~]))
+| (?P<misc>[-()~.`\\$*y]|[HLMOPSTuv](?=[\^_=A-Ga-gz.~(!\["{]))
 | (?P<comment>%.*)
 """,
     re.X,
@@ -162,3 +162,34 @@ def _key_accidentals(value: str) -> dict[str, str]:
     if fifths >= 0:
         return dict.fromkeys(_SHARP_ORDER[: min(fifths, 7)], "^")
     return dict.fromkeys(_SHARP_ORDER[::-1][: min(-fifths, 7)], "_")
+
+
+_FLAT_START = re.compile(r"(?:^|(?<=\s))X:\s*\d+\s+(?=[A-Za-z]:)|(?:^|(?<=\s))T:(?=.*\sK:)")
+_FLAT_FIELD = re.compile(r"(?<=\s)([A-Za-z]):(?=\S|\s+\S)")
+_FLAT_KEY = re.compile(
+    r"K:\s*(?:[A-G][#b]?(?:m|min|minor|maj|major|dor|dorian|mix|mixolydian|phr|lyd|aeo|loc)?"
+    r"|none)\s+(?:(?:m|min|minor|maj|major|dor|dorian|mix|mixolydian)\s+)?",
+    re.I,
+)
+
+
+def flattened(line: str) -> tuple[int, list[int]] | None:
+    """A whole tune written on one line (``X:1 T:Air M:3/4 L:1/8 K:D |: DFA ...``): where its
+    first field starts, and the places (whitespace) where a line break belongs. None when
+    the line is not a flattened tune: two fields or more, ending in ``K:`` and then music."""
+    if len(line) > 4000:
+        return None
+    m = _FLAT_START.search(line)
+    if m is None:
+        return None
+    start = m.start()
+    cuts: list[int] = []
+    for f in _FLAT_FIELD.finditer(line, start + 2):
+        cuts.append(f.start() - 1)
+        if f.group(1) == "K":
+            k = _FLAT_KEY.match(line, f.start())
+            if k is None or k.end() >= len(line):
+                return None
+            cuts.append(k.end() - 1)
+            return (start, cuts) if len(cuts) >= 2 else None
+    return None

@@ -13,12 +13,15 @@ index in the tune text given; valid ABC comes back unchanged with verdict ``inta
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import replace
+
 from ...report.models import Repair
-from ..base import MusicResult
+from ..base import MusicResult, prefer_plain, verdict_for
 from .bars import _fix_bars
 from .find import find_abc
-from .fix import STAGE, _apply, _fix_body, _fix_headers, _is_note, _Log
-from .render import _expected_notes, _midi_stats, _render
+from .fix import _apply, _fix_body, _fix_headers, _is_note, _Log, _split_flattened
+from .render import _expected_notes, _midi_stats, render
 from .tokens import _field, _key_accidentals, _split_tune, _tokenize
 
 NAME = "abc"
@@ -48,73 +51,103 @@ def _read_limit(text: str) -> tuple[int, str]:
     return limit, why
 
 
-def repair_abc(tune: str) -> MusicResult | None:
-    """Repair one ABC tune and render it; None when it holds no notes."""
-    if not isinstance(tune, str) or not tune.strip():
-        return None
+def _moved(rep: Repair, offset: int) -> Repair:
+    return replace(rep, offset=offset)
+
+
+def _repaired(tune: str) -> tuple[str, list[Repair], Callable[[int], int]] | None:
+    """The repaired tune text, its repairs (offsets in ``tune``), and final -> tune offsets."""
     log = _Log()
-    text = tune
+    text, flat = _split_flattened(tune)
     limit, why = _read_limit(text)
     if limit < len(text):
-        log.add(limit, len(text), "", "", "truncated", why, 0.5)
+        log.add(limit, len(text), "", "", "truncated", why, 0.5, "lost")
     header, body = _split_tune(text[:limit])
     if not body:
         return None
     k = _field(header, "K")
     keysig = _key_accidentals(k[2]) if k is not None else {}
-    truncated = _fix_body(body, keysig, log)
+    _fix_body(body, keysig, log)
     _fix_headers(text, header, body[0][0], log)
-    stage1, to_old = _apply(text, log.edits)
+    stage1, to_old1 = _apply(text, log.edits)
     log2 = _Log()
     _fix_bars(stage1, log2)
-    final, _ = _apply(stage1, log2.edits)
-    repairs = [e.repair for e in log.edits if e.repair is not None]
-    for e in log2.edits:
-        if e.repair is not None:
-            old = to_old(e.start)
-            repairs.append(
-                Repair(
-                    stage=STAGE,
-                    kind=e.repair.kind,
-                    reason=e.repair.reason,
-                    offset=old,
-                    before=e.repair.before,
-                    after=e.repair.after,
-                    confidence=e.repair.confidence,
-                )
-            )
+    final, to_old2 = _apply(stage1, log2.edits)
+    repairs = flat + [e.repair for e in log.edits if e.repair is not None]
+    repairs += [_moved(e.repair, to_old1(e.start)) for e in log2.edits if e.repair is not None]
     repairs.sort(key=lambda r: r.offset or 0)
     final = final.replace("\r\n", "\n")
     if not final.endswith("\n"):
         final += "\n"
-    rendered = _render(final)
+    return final, repairs, lambda p: to_old1(to_old2(min(p, len(final) - 1)))
+
+
+def _result(
+    text: str, repairs: list[Repair], to_old: Callable[[int], int], as_written: bool
+) -> MusicResult | None:
+    rendered = render(text, as_written=as_written)
     if rendered is None:
         return None
-    xml, midi, _, parts, _, bpm = rendered
-    notes, secs = _midi_stats(midi)
+    notes, secs = _midi_stats(rendered.midi)
     if notes == 0:
         return None
+    repairs = sorted(
+        repairs + [_moved(r, to_old(r.offset or 0)) for r in rendered.repairs],
+        key=lambda r: r.offset or 0,
+    )
     confidence = min([r.confidence for r in repairs], default=1.0)
-    if notes < _expected_notes(final):
+    if notes < _expected_notes(text):
         confidence *= 0.7
-    if not repairs:
-        verdict = "intact"
-    elif truncated or any(r.kind == "truncated" for r in repairs):
-        verdict = "salvaged"
-    else:
-        verdict = "repaired"
     return MusicResult(
-        midi=midi,
+        midi=rendered.midi,
         repairs=tuple(repairs),
-        verdict=verdict,
+        verdict=verdict_for(repairs),
         confidence=round(confidence, 3),
         notes=notes,
-        tracks=parts,
+        tracks=rendered.parts,
         seconds=secs,
-        tempo_bpm=round(bpm, 3) if bpm else None,
-        musicxml=xml,
-        source_text=final,
+        tempo_bpm=round(rendered.bpm, 3) if rendered.bpm else None,
+        musicxml=rendered.xml,
+        source_text=text,
     )
+
+
+def repair_abc(tune: str) -> MusicResult | None:
+    """Repair one ABC tune and render it; None when it holds no notes.
+
+    Never worse than a plain reader: when the repair changed the text, music21's reading of
+    the tune as found is a candidate too, and ``prefer_plain`` keeps whichever holds more."""
+    if not isinstance(tune, str) or not tune.strip():
+        return None
+    done = _repaired(tune)
+    if done is None:
+        return None
+    final, repairs, to_old = done
+    repaired = _result(final, repairs, to_old, as_written=False)
+    if not repairs or any(r.kind == "truncated" and not r.before for r in repairs):
+        return repaired  # unchanged, or too long to read whole (the plain reading is not tried)
+    plain = _result(tune, [], lambda p: p, as_written=True)
+    if (
+        repaired is not None
+        and plain is not None
+        and repaired.notes + _dropped_on_purpose(repairs) >= plain.notes
+    ):
+        return repaired  # every note the plain reading has is kept or said dropped
+    return prefer_plain(plain, repaired)
+
+
+def _dropped_on_purpose(repairs: list[Repair]) -> int:
+    """Notes a plain reader finds that the repairs removed and said why: the ``b`` of a
+    letter-name flat (``Eb`` is one note, not E then b), text that is not ABC, a cut-off end."""
+    count = 0
+    for r in repairs:
+        if r.kind == "accidental" and r.after.startswith("_") and r.before[1:2] == "b":
+            count += 1
+        elif r.kind in ("not-abc", "truncated"):
+            notes = sum(1 for t in _tokenize(r.before) if _is_note(t))
+            # a token cut off ("^", "[CE") may be read by music21 as a note
+            count += max(notes, 1) if r.kind == "truncated" else notes
+    return count
 
 
 __all__ = ["NAME", "find_abc", "repair_abc"]
