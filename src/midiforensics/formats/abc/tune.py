@@ -144,9 +144,9 @@ def _dropped_on_purpose(repairs: list[Repair]) -> int:
         if r.kind == "accidental" and r.after.startswith("_") and r.before[1:2] == "b":
             count += 1
         elif r.kind in ("not-abc", "truncated"):
+            # a token cut off ("^", "[CE") is at most one note (a chord) that music21 may read
             notes = sum(1 for t in _tokenize(r.before) if _is_note(t))
-            # a token cut off ("^", "[CE") may be read by music21 as a note
-            count += max(notes, 1) if r.kind == "truncated" else notes
+            count += 1 if r.kind == "truncated" else notes
     return count
 
 
