@@ -353,12 +353,16 @@ def test_find_never_raises(text: str) -> None:
 # ------------------------------------------------------------- ABC as models and tunes write it
 
 
-def beats(result: abc.MusicResult) -> list[tuple[float, int]]:
-    """(onset in quarter notes, pitch) of every sounding note in the result's MIDI."""
+def onsets(midi: bytes) -> list[tuple[float, int]]:
+    """(onset in quarter notes, pitch) of every sounding note of a MIDI file."""
     import mido
 
-    tpb = mido.MidiFile(file=io.BytesIO(result.midi)).ticks_per_beat
-    return [(t / tpb, p) for t, p in midi_notes(result.midi)]
+    tpb = mido.MidiFile(file=io.BytesIO(midi)).ticks_per_beat
+    return [(t / tpb, p) for t, p in midi_notes(midi)]
+
+
+def beats(result: abc.MusicResult) -> list[tuple[float, int]]:
+    return onsets(result.midi)
 
 
 def scale(pitches: list[int]) -> list[tuple[float, int]]:
@@ -507,3 +511,54 @@ def test_unpaired_repeats_written_once_rather_than_lost() -> None:
     assert [(r.kind, r.loss) for r in result.repairs] == [("repeats", "lost")]
     assert midi_pitches(result.midi) == [60, 62, 64, 65, 67, 69, 71, 72, 74, 76, 77, 79, 72]
     check_offsets(tune, result)
+
+
+# ------------------------------------------------- do no harm: music21's own ABC files
+
+
+def music21_tunes(count: int) -> list[tuple[str, str]]:
+    """(name, tune) for the first tune of ``count`` files spread evenly over music21's .abc
+    files (deterministic); benchmarks/bench_abc_noharm.py runs them all."""
+    from music21 import corpus
+
+    paths = sorted(str(p) for p in corpus.getPaths(fileExtensions=["abc"]))
+    out = []
+    for path in paths[:: max(1, len(paths) // count)][:count]:
+        text = Path(path).read_text(encoding="latin-1")
+        m = re.search(r"^X:.*?(?=\n[ \t]*\n|\nX:|\Z)", text, re.S | re.M)
+        if m:
+            out.append((Path(path).name, m.group() + "\n"))
+    return out
+
+
+def music21_reading(tune: str) -> list[tuple[float, int]]:
+    from music21 import converter
+    from music21 import midi as m21midi
+
+    score = converter.parse(tune, format="abc")
+    return onsets(m21midi.translate.music21ObjectToMidiFile(score).writestr())
+
+
+@pytest.mark.parametrize(("name", "tune"), music21_tunes(10), ids=lambda x: str(x)[:20])
+def test_music21_corpus_tune_comes_out_as_music21_reads_it(
+    name: str, tune: str, tmp_path: Path
+) -> None:
+    from midiforensics import decode
+    from midiforensics.formats.abc.render import explicit_accidentals
+
+    # ABC carries an accidental to the end of its bar; music21 does not (=e ... e in K:Bb
+    # is E natural twice): the reference is music21's reading with those written out
+    want = music21_reading(explicit_accidentals(tune))
+    plain = music21_reading(tune)
+    assert sorted(t for t, _ in want) == sorted(t for t, _ in plain)
+    chat = f"Here is the tune:\n\n{tune}\nHave fun!\n"
+    log = 'out: {"abc": ' + json.dumps(tune) + "}\n"
+    for i, text in enumerate((chat, log)):
+        report = decode(text, out_dir=str(tmp_path / str(i)))
+        got = sorted(
+            n
+            for a in report.artifacts
+            if a.kind == "midi"
+            for n in onsets(Path(a.path).read_bytes())
+        )
+        assert got == want, (name, i)

@@ -13,7 +13,7 @@ from .fix import _apply, _Edit
 from .tokens import _NOTE_PARTS, _pitch_key, _split_tune, _tokenize
 
 
-def _explicit_accidentals(text: str) -> str:
+def explicit_accidentals(text: str) -> str:
     """Write every accidental that ABC carries through a bar on each note (music21 does not)."""
     header, body = _split_tune(text)
     edits: list[_Edit] = []
@@ -140,7 +140,7 @@ def _parse(text: str, as_written: bool) -> Any:
     from music21 import converter, harmony, meter, stream
 
     if not as_written:
-        text = _explicit_accidentals(_grouped_voices(text))
+        text = explicit_accidentals(_grouped_voices(text))
     score = converter.parse(text, format="abc")
     for cs in list(score.recurse().getElementsByClass(harmony.ChordSymbol)):
         site = cs.activeSite
