@@ -148,13 +148,13 @@ def _flat_candidate(toks: list[_Tok], i: int, lower: bool = False) -> bool:
     )
 
 
-def _fix_body(body: list[tuple[int, str]], key: dict[str, str], log: _Log) -> bool:
-    """Letter-name accidentals and characters that are not ABC. True when text was cut off."""
-    lines = [(off, line, _tokenize(line)) for off, line in body]
-    # letter-name flats ("Eb2") are ambiguous with E followed by b: convert only in tunes that
-    # write one note per token, and only a standalone token
-    # a small letter then b ("eb", "bb") is taken for a flat only in a tune that also spells
-    # a capital letter-name accidental ("Bb", "F#"): its writer used note names
+def _flat_mode(lines: list[tuple[int, str, list[_Tok]]]) -> tuple[bool, bool]:
+    """(spaced, lower): whether letter-name flats are read in this tune, and small ones too.
+
+    Letter-name flats ("Eb2") are ambiguous with E followed by b: convert only in tunes that
+    write one note per token, and only a standalone token. A small letter then b ("eb", "bb")
+    is taken for a flat only in a tune that also spells a capital letter-name accidental
+    ("Bb", "F#"): its writer used note names."""
     lower = any(
         t.kind == "lettacc" or _flat_candidate(toks, k)
         for _, _, toks in lines
@@ -170,8 +170,104 @@ def _fix_body(body: list[tuple[int, str]], key: dict[str, str], log: _Log) -> bo
                     adjacent += 1
                 else:
                     separated += 1
-    spaced = separated >= 3 * adjacent
-    truncated = False
+    return separated >= 3 * adjacent, lower
+
+
+def _letter_sharp(off: int, t: _Tok, log: _Log) -> tuple[str, int]:
+    m = _NOTE_PARTS.match(t.text.replace("#", ""))
+    assert m is not None
+    new = "^" * t.text.count("#") + t.text.replace("#", "")
+    log.add(
+        off + t.start,
+        off + t.end,
+        new,
+        t.text,
+        "accidental",
+        f"letter-name sharp {t.text!r} is not ABC; written as {new!r}",
+        0.95,
+    )
+    return _pitch_key(m.group(2), m.group(3))
+
+
+def _letter_flat(off: int, t: _Tok, nxt: _Tok, log: _Log) -> tuple[str, int]:
+    before = t.text + nxt.text
+    new = "_" + t.text + nxt.text[1:]
+    log.add(
+        off + t.start,
+        off + nxt.end,
+        new,
+        before,
+        "accidental",
+        f"letter-name flat {before!r} is not ABC (it reads as {t.text} then b); written as {new!r}",
+        0.8,
+    )
+    m = _NOTE_PARTS.match(new)
+    assert m is not None
+    return _pitch_key(m.group(2), m.group(3))
+
+
+def _after_letter_name(
+    off: int, t: _Tok, changed: set[tuple[str, int]], key: dict[str, str], log: _Log
+) -> None:
+    """A plain note after a letter-name accidental on its pitch keeps the key's pitch."""
+    m = _NOTE_PARTS.match(t.text)
+    assert m is not None
+    pk = _pitch_key(m.group(2), m.group(3))
+    if not m.group(1) and pk in changed:
+        acc = key.get(pk[0], "=")
+        log.add(
+            off + t.start,
+            off + t.start,
+            acc,
+            "",
+            "accidental",
+            f"{t.text!r} follows a letter-name accidental in the same bar, where "
+            f"ABC would carry it; written {acc + t.text!r} to keep the key's pitch",
+            0.8,
+        )
+
+
+def _bad(
+    off: int, line: str, toks: list[_Tok], i: int, last: bool, in_chord: bool, log: _Log
+) -> int:
+    """Remove text that is not ABC (or a cut-off end); where reading the line goes on."""
+    t = toks[i]
+    unclosed = t.text[0] in '"!'  # a chord symbol or decoration never closed
+    if last and (unclosed or in_chord or all(x.kind == "space" for x in toks[i + 1 :])):
+        start = off + (_chord_start(toks, i) if in_chord and not unclosed else t.start)
+        log.add(
+            start,
+            off + len(line),
+            "",
+            line[start - off :],
+            "truncated",
+            "tune cut off in the middle of a token; incomplete end dropped",
+            0.9,
+            "lost",
+        )
+        return len(line)
+    end = t.end
+    if unclosed:  # a chord name left open ("Dm7 G A) ends at the space
+        sym = _OPEN_CHORD.match(line, t.start)
+        end = sym.end() if sym else len(line)
+    log.add(
+        off + t.start,
+        off + end,
+        "",
+        line[t.start : end],
+        "not-abc",
+        f"{line[t.start : end]!r} is not ABC notation"
+        + (" (never closed)" if unclosed else "")
+        + "; removed",
+        0.8,
+    )
+    return end
+
+
+def _fix_body(body: list[tuple[int, str]], key: dict[str, str], log: _Log) -> None:
+    """Letter-name accidentals, characters that are not ABC, and a cut-off end."""
+    lines = [(off, line, _tokenize(line)) for off, line in body]
+    spaced, lower = _flat_mode(lines)
     last = len(lines) - 1
     for li, (off, line, toks) in enumerate(lines):
         changed: set[tuple[str, int]] = set()  # pitches given a letter-name accidental
@@ -188,92 +284,16 @@ def _fix_body(body: list[tuple[int, str]], key: dict[str, str], log: _Log) -> bo
             elif t.kind == "cclose":
                 in_chord = False
             if t.kind == "lettacc":
-                m = _NOTE_PARTS.match(t.text.replace("#", ""))
-                assert m is not None
-                acc = "^" * t.text.count("#")
-                new = acc + t.text.replace("#", "")
-                log.add(
-                    off + t.start,
-                    off + t.end,
-                    new,
-                    t.text,
-                    "accidental",
-                    f"letter-name sharp {t.text!r} is not ABC; written as {new!r}",
-                    0.95,
-                )
-                changed.add(_pitch_key(m.group(2), m.group(3)))
-                continue
-            if spaced and _flat_candidate(toks, i, lower):
-                nxt = toks[i + 1]
-                before = t.text + nxt.text
-                new = "_" + t.text + nxt.text[1:]
-                log.add(
-                    off + t.start,
-                    off + nxt.end,
-                    new,
-                    before,
-                    "accidental",
-                    f"letter-name flat {before!r} is not ABC (it reads as {t.text} "
-                    f"then b); written as {new!r}",
-                    0.8,
-                )
-                m = _NOTE_PARTS.match(new)
-                assert m is not None
-                changed.add(_pitch_key(m.group(2), m.group(3)))
+                changed.add(_letter_sharp(off, t, log))
+            elif spaced and _flat_candidate(toks, i, lower):
+                changed.add(_letter_flat(off, t, toks[i + 1], log))
                 skip.add(i + 1)
-                continue
-            if t.kind == "note" and changed:
-                m = _NOTE_PARTS.match(t.text)
-                assert m is not None
-                pk = _pitch_key(m.group(2), m.group(3))
-                if not m.group(1) and pk in changed:
-                    acc = key.get(pk[0], "=")
-                    log.add(
-                        off + t.start,
-                        off + t.start,
-                        acc,
-                        "",
-                        "accidental",
-                        f"{t.text!r} follows a letter-name accidental in the same bar, where "
-                        f"ABC would carry it; written {acc + t.text!r} to keep the key's pitch",
-                        0.8,
-                    )
-            if t.kind == "bad":
-                unclosed = t.text[0] in '"!'  # a chord symbol or decoration never closed
-                if li == last and (
-                    unclosed or in_chord or all(x.kind == "space" for x in toks[i + 1 :])
-                ):
-                    start = off + (_chord_start(toks, i) if in_chord and not unclosed else t.start)
-                    log.add(
-                        start,
-                        off + len(line),
-                        "",
-                        line[start - off :],
-                        "truncated",
-                        "tune cut off in the middle of a token; incomplete end dropped",
-                        0.9,
-                        "lost",
-                    )
-                    truncated = True
+            elif t.kind == "note" and changed:
+                _after_letter_name(off, t, changed, key, log)
+            elif t.kind == "bad":
+                dropped = _bad(off, line, toks, i, li == last, in_chord, log)
+                if dropped == len(line):
                     break
-                end = t.end
-                if unclosed:  # a chord name left open ("Dm7 G A) ends at the space
-                    sym = _OPEN_CHORD.match(line, t.start)
-                    end = sym.end() if sym else len(line)
-                log.add(
-                    off + t.start,
-                    off + end,
-                    "",
-                    line[t.start : end],
-                    "not-abc",
-                    f"{line[t.start : end]!r} is not ABC notation"
-                    + (" (never closed)" if unclosed else "")
-                    + "; removed",
-                    0.8,
-                )
-                if end == len(line):
-                    break
-                dropped = end
         else:
             if in_chord and li == last:
                 start = off + _chord_start(toks, len(toks))
@@ -287,8 +307,6 @@ def _fix_body(body: list[tuple[int, str]], key: dict[str, str], log: _Log) -> bo
                     0.9,
                     "lost",
                 )
-                truncated = True
-    return truncated
 
 
 def _chord_start(toks: list[_Tok], i: int) -> int:
