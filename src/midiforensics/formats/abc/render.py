@@ -41,6 +41,7 @@ class Rendered:
     midi: bytes
     parts: int
     bpm: float | None
+    written: int  # notes of the score as written, tied ones once (the MIDI plays repeats out)
     repairs: list[Repair] = field(default_factory=list)
 
 
@@ -178,7 +179,10 @@ def render(text: str, as_written: bool = False, want_xml: bool = True) -> Render
         if out is None:
             return None
     xml, midi, _, parts, _, bpm = out
-    return Rendered(xml, midi, parts, bpm, log)
+    written = sum(
+        len(n.pitches) for n in score.recurse().notes if n.tie is None or n.tie.type == "start"
+    )
+    return Rendered(xml, midi, parts, bpm, written, log)
 
 
 def _by_voice(score: Any, text: str, want_xml: bool, log: list[Repair]) -> Any:

@@ -84,7 +84,8 @@ def _repaired(tune: str) -> tuple[str, list[Repair], Callable[[int], int]] | Non
 
 def _result(
     text: str, repairs: list[Repair], to_old: Callable[[int], int], as_written: bool
-) -> MusicResult | None:
+) -> tuple[MusicResult, int] | None:
+    """The rendered piece, and how many notes its score holds as written."""
     rendered = render(text, as_written=as_written)
     if rendered is None:
         return None
@@ -98,7 +99,7 @@ def _result(
     confidence = min([r.confidence for r in repairs], default=1.0)
     if notes < _expected_notes(text):
         confidence *= 0.7
-    return MusicResult(
+    res = MusicResult(
         midi=rendered.midi,
         repairs=tuple(repairs),
         verdict=verdict_for(repairs),
@@ -110,6 +111,7 @@ def _result(
         musicxml=rendered.xml,
         source_text=text,
     )
+    return res, rendered.written
 
 
 def repair_abc(tune: str) -> MusicResult | None:
@@ -125,15 +127,13 @@ def repair_abc(tune: str) -> MusicResult | None:
     final, repairs, to_old = done
     repaired = _result(final, repairs, to_old, as_written=False)
     if not repairs or any(r.kind == "truncated" and not r.before for r in repairs):
-        return repaired  # unchanged, or too long to read whole (the plain reading is not tried)
+        return repaired[0] if repaired else None  # unchanged, or too long to read whole
     plain = _result(tune, [], lambda p: p, as_written=True)
-    if (
-        repaired is not None
-        and plain is not None
-        and repaired.notes + _dropped_on_purpose(repairs) >= plain.notes
-    ):
-        return repaired  # every note the plain reading has is kept or said dropped
-    return prefer_plain(plain, repaired)
+    if repaired is None or plain is None:
+        return prefer_plain(plain[0] if plain else None, repaired[0] if repaired else None)
+    if repaired[1] + _dropped_on_purpose(repairs) >= plain[1]:
+        return repaired[0]  # every written note the plain reading has is kept or said dropped
+    return prefer_plain(plain[0], repaired[0])
 
 
 def _dropped_on_purpose(repairs: list[Repair]) -> int:
