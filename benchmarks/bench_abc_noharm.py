@@ -88,11 +88,11 @@ def wrappings(tune: str) -> dict[str, str]:
 
 
 def why(tune: str, want: Notes, got: Notes) -> str:
-    from midiforensics.formats.abc.render import _grouped_voices, explicit_accidentals
+    from midiforensics.formats.abc.render import explicit_accidentals, grouped_voices
 
     if not got:
         return "no notes written"
-    if _grouped_voices(tune) != tune:
+    if grouped_voices(tune) != tune:
         return "voices gathered per part (music21 plays [V:] blocks one after another)"
     if len(want) != len(got):
         return f"{len(got)} notes, music21 reads {len(want)}"

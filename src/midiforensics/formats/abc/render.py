@@ -49,7 +49,7 @@ _VOICE_LINE = re.compile(r"^\s*V:\s*(\S+)(.*)$")
 _VOICE_INLINE = re.compile(r"^\s*\[V:\s*([^\]\s]+)([^\]]*)\](.*)$")
 
 
-def _grouped_voices(text: str) -> str:
+def grouped_voices(text: str) -> str:
     """The tune with each voice's lines gathered under one ``V:`` line, in order of first use.
 
     music21 makes a new part of every ``V:`` block and ignores ``[V:1]`` at a line start, so
@@ -141,7 +141,7 @@ def _parse(text: str, as_written: bool) -> Any:
     from music21 import converter, harmony, meter, stream
 
     if not as_written:
-        text = explicit_accidentals(_grouped_voices(text))
+        text = explicit_accidentals(grouped_voices(text))
     score = converter.parse(text, format="abc")
     for cs in list(score.recurse().getElementsByClass(harmony.ChordSymbol)):
         site = cs.activeSite
