@@ -562,3 +562,24 @@ def test_music21_corpus_tune_comes_out_as_music21_reads_it(
             for n in onsets(Path(a.path).read_bytes())
         )
         assert got == want, (name, i)
+
+
+def test_a_voice_music21_cannot_write_is_left_out_and_the_others_kept(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from midiforensics.formats import scorerender
+
+    real = scorerender.stream_to_outputs
+
+    def refuses_low_notes(score: object, want_xml: bool = True) -> object:
+        if any(p.midi < 60 for n in score.recurse().notes for p in n.pitches):  # type: ignore[attr-defined]
+            raise ValueError("simulated: music21 cannot write this voice")
+        return real(score, want_xml)
+
+    monkeypatch.setattr(scorerender, "stream_to_outputs", refuses_low_notes)
+    tune = VOICES["voice headers"]
+    result = repair_abc(tune)
+    assert result is not None and result.verdict == "salvaged" and result.tracks == 1
+    assert [(r.kind, r.loss) for r in result.repairs] == [("voice-dropped", "lost")]
+    assert midi_pitches(result.midi) == UPPER
+    check_offsets(tune, result)
