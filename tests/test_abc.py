@@ -502,6 +502,7 @@ def test_plain_reading_kept_when_repair_would_lose_notes() -> None:
     assert plain is not None and result is not None
     assert result.notes == plain.notes == 9 and result.repairs == ()
     assert "plain reading was kept" in result.as_found
+    assert result.musicxml and "<score-partwise" in result.musicxml
 
 
 def test_unpaired_repeats_written_once_rather_than_lost() -> None:

@@ -83,10 +83,14 @@ def _repaired(tune: str) -> tuple[str, list[Repair], Callable[[int], int]] | Non
 
 
 def _result(
-    text: str, repairs: list[Repair], to_old: Callable[[int], int], as_written: bool
+    text: str,
+    repairs: list[Repair],
+    to_old: Callable[[int], int],
+    as_written: bool,
+    want_xml: bool = True,
 ) -> tuple[MusicResult, int] | None:
     """The rendered piece, and how many notes its score holds as written."""
-    rendered = render(text, as_written=as_written)
+    rendered = render(text, as_written=as_written, want_xml=want_xml)
     if rendered is None:
         return None
     notes, secs = _midi_stats(rendered.midi)
@@ -128,12 +132,16 @@ def repair_abc(tune: str) -> MusicResult | None:
     repaired = _result(final, repairs, to_old, as_written=False)
     if not repairs or any(r.kind == "truncated" and not r.before for r in repairs):
         return repaired[0] if repaired else None  # unchanged, or too long to read whole
-    plain = _result(tune, [], lambda p: p, as_written=True)
-    if repaired is None or plain is None:
-        return prefer_plain(plain[0] if plain else None, repaired[0] if repaired else None)
-    if repaired[1] + _dropped_on_purpose(repairs) >= plain[1]:
+    plain = _result(tune, [], lambda p: p, as_written=True, want_xml=False)
+    if repaired is not None and (
+        plain is None or repaired[1] + _dropped_on_purpose(repairs) >= plain[1]
+    ):
         return repaired[0]  # every written note the plain reading has is kept or said dropped
-    return prefer_plain(plain[0], repaired[0])
+    best = prefer_plain(plain[0] if plain else None, repaired[0] if repaired else None)
+    if best is not None and not best.musicxml:  # the plain reading won: write its score too
+        full = _result(tune, [], lambda p: p, as_written=True)
+        best = replace(best, musicxml=full[0].musicxml if full else None)
+    return best
 
 
 def _dropped_on_purpose(repairs: list[Repair]) -> int:
