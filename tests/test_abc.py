@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import io
 import json
 import re
 from pathlib import Path
@@ -12,10 +13,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from midiforensics.formats.abc import tune as abc
+from midiforensics.formats.abc.tokens import flattened
 from midiforensics.formats.abc.tune import find_abc, repair_abc
 
 from .conftest import CORPUS as _CORPUS
-from .conftest import lcs_f1, midi_pitches, needs_corpus
+from .conftest import lcs_f1, midi_notes, midi_pitches, needs_corpus
 
 CORPUS = _CORPUS if _CORPUS.is_dir() else None
 
@@ -188,7 +190,14 @@ def test_tune_without_headers_in_abc_fence() -> None:
     result = repair_abc(tune)
     assert result is not None
     kinds = [(r.kind, r.after) for r in result.repairs]
-    assert kinds == [("header", "X:1\n"), ("header", "L:1/8\n"), ("header", "K:C\n")]
+    assert kinds == [
+        ("header", "X:1\n"),
+        ("header", "L:1/8\n"),
+        ("header", "M:4/4\n"),
+        ("header", "K:C\n"),
+    ]
+    assert [r.loss for r in result.repairs] == ["", "guessed", "guessed", "guessed"]
+    assert result.verdict == "salvaged"
     assert midi_pitches(result.midi)[:8] == [60, 62, 64, 65, 67, 69, 71, 72]
 
 
@@ -283,13 +292,11 @@ def test_repair_table(tune: str, pitches: list[int], repairs: list[tuple[str, st
     assert result is not None
     assert midi_pitches(result.midi) == pitches
     assert [(r.kind, r.before, r.after) for r in result.repairs] == repairs
-    assert result.verdict == (
-        "intact"
-        if not repairs
-        else "salvaged"
-        if any(k == "truncated" for k, _, _ in repairs)
-        else "repaired"
+    # a cut-off end is lost, a defaulted header (other than X:) or a fitted meter guessed
+    lossy = any(
+        k in ("truncated", "meter") or k == "header" and a != "X:1\n" for k, _, a in repairs
     )
+    assert result.verdict == ("intact" if not repairs else "salvaged" if lossy else "repaired")
     check_offsets(tune, result)
 
 
@@ -341,3 +348,239 @@ def test_find_never_raises(text: str) -> None:
     for (start, end), tune in find_abc(text):
         assert 0 <= start < end <= len(text)
         assert tune.endswith("\n")
+
+
+# ------------------------------------------------------------- ABC as models and tunes write it
+
+
+def onsets(midi: bytes) -> list[tuple[float, int]]:
+    """(onset in quarter notes, pitch) of every sounding note of a MIDI file."""
+    import mido
+
+    tpb = mido.MidiFile(file=io.BytesIO(midi)).ticks_per_beat
+    return [(t / tpb, p) for t, p in midi_notes(midi)]
+
+
+def beats(result: abc.MusicResult) -> list[tuple[float, int]]:
+    return onsets(result.midi)
+
+
+def scale(pitches: list[int]) -> list[tuple[float, int]]:
+    return [(float(i), p) for i, p in enumerate(pitches)]
+
+
+UPPER = [72, 74, 76, 77, 79, 81, 83, 84]  # c d e f g a b c'
+LOWER = [48, 50, 52, 53, 55, 57, 59, 60]  # C, D, E, F, G, A, B, C
+HEAD = "X:1\nT:Duet\nM:4/4\nL:1/4\nK:C\n"
+VOICES = {
+    "voice headers": HEAD + 'V:1 name="Right" clef=treble\nc d e f | g a b c\' |]\n'
+    'V:2 name="Left" clef=bass\nC, D, E, F, | G, A, B, C |]\n',
+    "inline [V:]": HEAD + "[V:1] c d e f | g a b c' |]\n[V:2] C, D, E, F, | G, A, B, C |]\n",
+    "interleaved blocks": HEAD + "V:1\nc d e f |\nV:2\nC, D, E, F, |\nV:1\ng a b c' |]\n"
+    "V:2\nG, A, B, C |]\n",
+    "declared in the header": "X:1\nT:Duet\nM:4/4\nL:1/4\nV:1 clef=treble\nV:2 clef=bass\nK:C\n"
+    "[V:1] c d e f |\n[V:2] C, D, E, F, |\n[V:1] g a b c' |]\n[V:2] G, A, B, C |]\n",
+}
+
+
+@pytest.mark.parametrize("name", list(VOICES))
+def test_each_voice_is_a_part_with_its_notes_at_their_onsets(name: str) -> None:
+    result = repair_abc(only_tune(VOICES[name]))
+    assert result is not None and result.verdict == "intact"
+    assert result.tracks == 2
+    assert beats(result) == sorted(scale(UPPER) + scale(LOWER))
+
+
+TUNE_BODY = "G A B | c2 B | A G F | G3 |]\n"
+BODY_PITCHES = [67, 69, 71, 72, 71, 69, 67, 66, 67]
+HEAD34 = "X:1\nT:Air\nM:3/4\nL:1/4\nK:G\n"
+AS_WRITTEN = {  # each reads as the plain body: nothing in it is notes, nothing needs repair
+    "lyrics": HEAD34
+    + "G A B | c2 B |\nw: Bag-a bed a-cab-bage\nA G F | G3 |]\nW: Ace, bad egg, face a deaf bee\n",
+    "%%MIDI and other %% lines": "X:1\nT:Air\n%%MIDI program 41\n%%score (1)\nM:3/4\nL:1/4\n"
+    "K:G\n%%MIDI transpose 0\n" + TUNE_BODY,
+    "two titles": "X:1\nT:Air\nT:A second title with notes: C D E\nM:3/4\nL:1/4\nK:G\n" + TUNE_BODY,
+    "tempo word first": 'X:1\nT:Air\nM:3/4\nL:1/4\nQ:"Allegro" 1/4=120\nK:G\n' + TUNE_BODY,
+    "tempo word after": 'X:1\nT:Air\nM:3/4\nL:1/4\nQ:1/4=120 "Allegro"\nK:G\n' + TUNE_BODY,
+    "chords in quotes": HEAD34 + '"G" G A B | "C" c2 B | "D7" A G F | "G" G3 |]\n',
+    "decorations": HEAD34 + "!p! G .A uB | v(c2 B) | !f!A TG F | G3 |]\n",
+}
+
+
+@pytest.mark.parametrize("name", list(AS_WRITTEN))
+def test_what_is_not_notes_is_not_read_as_notes(name: str) -> None:
+    tune = only_tune("Here you go:\n\n" + AS_WRITTEN[name] + "\nEnjoy!\n")
+    result = repair_abc(tune)
+    assert result is not None and result.verdict == "intact", result and result.repairs
+    assert midi_pitches(result.midi) == BODY_PITCHES
+    if "tempo" in name:
+        assert result.tempo_bpm == 120.0
+
+
+def test_bowing_mark_at_a_line_start() -> None:
+    tune = "X:1\nT:Bow\nM:4/4\nL:1/8\nK:D\nv(AB)| d2 f2 a2 f2 |\nu(AB)| d8 |]\n"
+    result = repair_abc(tune)
+    assert result is not None and result.verdict == "intact", result and result.repairs
+    assert midi_pitches(result.midi) == [69, 71, 74, 78, 81, 78, 69, 71, 74]
+
+
+def test_tune_flattened_onto_one_line_is_split_back(tmp_path: Path) -> None:
+    from midiforensics import decode
+
+    text = "Sure! X:1 T:Air M:3/4 L:1/8 K:D |: D2 F2 A2 | d4 c2 | B6 :|\nThat is all.\n"
+    report = decode(text, out_dir=str(tmp_path))
+    mids = [a for a in report.artifacts if a.kind == "midi"]
+    assert len(mids) == 1 and mids[0].verdict == "repaired"
+    assert [r.kind for r in report.repairs if r.stage == "abc"] == ["lines"]
+    assert midi_pitches(Path(mids[0].path).read_bytes()) == [62, 66, 69, 74, 73, 71] * 2
+    abc_text = next(a for a in report.artifacts if a.kind == "abc")
+    lines = Path(abc_text.path).read_text().splitlines()
+    assert lines[:5] == ["X:1", "T:Air", "M:3/4", "L:1/8", "K:D"]
+
+
+def test_one_line_with_fields_but_no_music_is_not_split() -> None:
+    assert flattened("X:1 T:Air M:3/4 L:1/8 K:D") is None
+    assert flattened("T:Sonata K:331 in A") is None
+
+
+def test_tune_without_x_in_a_json_log(tmp_path: Path) -> None:
+    from midiforensics import decode
+
+    log = (
+        '12:00:01 call compose {"style": "reel", "bars": 3}\n'
+        '12:00:04 done {"tool": "compose", "output": {"abc": "T:Air\\nM:4/4\\nL:1/8\\nK:G\\n'
+        'GABc dBAG|FAdc BAGF|G8|]"}}\n'
+    )
+    report = decode(log, out_dir=str(tmp_path))
+    mids = [a for a in report.artifacts if a.kind == "midi"]
+    assert len(mids) == 1
+    assert [(r.kind, r.after) for r in report.repairs if r.stage == "abc"] == [("header", "X:1\n")]
+    assert mids[0].verdict == "repaired"  # a reference number is not music: nothing guessed
+    pitches = midi_pitches(Path(mids[0].path).read_bytes())
+    assert pitches == [67, 69, 71, 72, 74, 71, 69, 67, 66, 69, 74, 72, 71, 69, 67, 66, 67]
+
+
+def test_small_letter_flats_when_the_tune_spells_note_names() -> None:
+    tune = "X:1\nM:4/4\nL:1/4\nK:C\nC Eb G Bb | c eb g bb | c4 |]\n"
+    result = repair_abc(tune)
+    assert result is not None
+    assert [(r.before, r.after) for r in result.repairs] == [
+        ("Eb", "_E"),
+        ("Bb", "_B"),
+        ("eb", "_e"),
+        ("bb", "_b"),
+    ]
+    assert midi_pitches(result.midi) == [60, 63, 67, 70, 72, 75, 79, 82, 72]
+    check_offsets(tune, result)
+
+
+def test_small_b_pairs_in_plain_abc_stay_two_notes() -> None:
+    tune = "X:1\nM:4/4\nL:1/8\nK:G\ng2 bb a2 gb | d2 eb g4 |]\n"
+    result = repair_abc(tune)
+    assert result is not None and result.verdict == "intact"
+    assert result.notes == 10
+
+
+def test_valid_tune_is_music21s_reading_note_for_note() -> None:
+    from music21 import converter
+
+    tune = "X:1\nT:Jig\nM:6/8\nL:1/8\nK:D\n|: dfa afd | B3 A2F | G>AB AFD :|\n"
+    score = converter.parse(tune, format="abc")
+    want = sorted(
+        (float(n.getOffsetInHierarchy(score)), n.pitch.midi) for n in score.flatten().notes
+    )
+    result = repair_abc(tune)
+    assert result is not None and result.verdict == "intact" and not result.repairs
+    assert beats(result)[: len(want)] == want  # then the repeat, played out
+
+
+def test_plain_reading_kept_when_repair_would_lose_notes() -> None:
+    # "!" as an old-style line break: the repair takes "!...!" for a decoration and drops text
+    tune = "X:1\nM:4/4\nL:1/8\nK:G\nG2 B2 d2 g2 | !f2 e2 d2 B2 | G8 |]\n"
+    plain = repair_abc(tune.replace("!", ""))
+    result = repair_abc(tune)
+    assert plain is not None and result is not None
+    assert result.notes == plain.notes == 9 and result.repairs == ()
+    assert "plain reading was kept" in result.as_found
+    assert result.musicxml and "<score-partwise" in result.musicxml
+
+
+def test_unpaired_repeats_written_once_rather_than_lost() -> None:
+    tune = "X:1\nM:4/4\nL:1/4\nK:C\nC D E F |2 G A B c :|1 d e f g :| c4\n"
+    result = repair_abc(tune)
+    assert result is not None and result.verdict == "salvaged"
+    assert [(r.kind, r.loss) for r in result.repairs] == [("repeats", "lost")]
+    assert midi_pitches(result.midi) == [60, 62, 64, 65, 67, 69, 71, 72, 74, 76, 77, 79, 72]
+    check_offsets(tune, result)
+
+
+# ------------------------------------------------- do no harm: music21's own ABC files
+
+
+def music21_tunes(count: int) -> list[tuple[str, str]]:
+    """(name, tune) for the first tune of ``count`` files spread evenly over music21's .abc
+    files (deterministic); benchmarks/bench_abc_noharm.py runs them all."""
+    from music21 import corpus
+
+    paths = sorted(str(p) for p in corpus.getPaths(fileExtensions=["abc"]))
+    out = []
+    for path in paths[:: max(1, len(paths) // count)][:count]:
+        text = Path(path).read_text(encoding="latin-1")
+        m = re.search(r"^X:.*?(?=\n[ \t]*\n|\nX:|\Z)", text, re.S | re.M)
+        if m:
+            out.append((Path(path).name, m.group() + "\n"))
+    return out
+
+
+def music21_reading(tune: str) -> list[tuple[float, int]]:
+    from music21 import converter
+    from music21 import midi as m21midi
+
+    score = converter.parse(tune, format="abc")
+    return onsets(m21midi.translate.music21ObjectToMidiFile(score).writestr())
+
+
+@pytest.mark.parametrize(("name", "tune"), music21_tunes(10), ids=lambda x: str(x)[:20])
+def test_music21_corpus_tune_comes_out_as_music21_reads_it(
+    name: str, tune: str, tmp_path: Path
+) -> None:
+    from midiforensics import decode
+    from midiforensics.formats.abc.render import explicit_accidentals
+
+    # ABC carries an accidental to the end of its bar; music21 does not (=e ... e in K:Bb
+    # is E natural twice): the reference is music21's reading with those written out
+    want = music21_reading(explicit_accidentals(tune))
+    plain = music21_reading(tune)
+    assert sorted(t for t, _ in want) == sorted(t for t, _ in plain)
+    chat = f"Here is the tune:\n\n{tune}\nHave fun!\n"
+    log = 'out: {"abc": ' + json.dumps(tune) + "}\n"
+    for i, text in enumerate((chat, log)):
+        report = decode(text, out_dir=str(tmp_path / str(i)))
+        got = sorted(
+            n
+            for a in report.artifacts
+            if a.kind == "midi"
+            for n in onsets(Path(a.path).read_bytes())
+        )
+        assert got == want, (name, i)
+
+
+def test_a_voice_music21_cannot_write_is_left_out_and_the_others_kept(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from midiforensics.formats import scorerender
+
+    real = scorerender.stream_to_outputs
+
+    def refuses_low_notes(score: object, want_xml: bool = True) -> object:
+        if any(p.midi < 60 for n in score.recurse().notes for p in n.pitches):  # type: ignore[attr-defined]
+            raise ValueError("simulated: music21 cannot write this voice")
+        return real(score, want_xml)
+
+    monkeypatch.setattr(scorerender, "stream_to_outputs", refuses_low_notes)
+    tune = VOICES["voice headers"]
+    result = repair_abc(tune)
+    assert result is not None and result.verdict == "salvaged" and result.tracks == 1
+    assert [(r.kind, r.loss) for r in result.repairs] == [("voice-dropped", "lost")]
+    assert midi_pitches(result.midi) == UPPER
+    check_offsets(tune, result)
