@@ -110,6 +110,8 @@ def test_seed_shows_six_notes_plays_and_downloads(server: str, page, tmp_path: P
     assert "salvaged" in piece.inner_text()
     # the audio element loads the WAV, and the WAV has sound in it
     page.wait_for_function("document.querySelector('.piece audio').readyState >= 1", timeout=20_000)
+    page.evaluate("document.querySelector('.piece audio').play()")
+    page.wait_for_function("document.querySelector('.piece audio').currentTime > 0", timeout=20_000)
     audio_src = piece.eval_on_selector("audio", "a => a.src")
     wav = page.evaluate(WAV_CHECK, audio_src)
     assert (wav["riff"], wav["wave"]) == ("RIFF", "WAVE") and wav["loud"] > 1000

@@ -129,7 +129,7 @@ def create_app(config: ServeConfig | None = None) -> Starlette:
             )
         except worker.WorkerError as exc:
             store.drop(job)
-            return _error(503, str(exc))
+            return _error(exc.status, str(exc))
         job.report = _answer(store, job, result)
         return SafeJSON(job.report, headers=COMMON)
 

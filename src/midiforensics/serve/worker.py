@@ -25,7 +25,12 @@ RESULT = "result.json"
 
 
 class WorkerError(Exception):
-    """The decode did not finish: too slow, or the child failed. The message is for the user."""
+    """The decode did not finish: too slow (HTTP status 503), or the child failed (500).
+    The message is for the user."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 def run(data: bytes, name: str, folder: Path, timeout: float) -> dict[str, Any]:
@@ -44,12 +49,14 @@ def run(data: bytes, name: str, folder: Path, timeout: float) -> dict[str, Any]:
         _, err = proc.communicate(data, timeout=timeout)
     except subprocess.TimeoutExpired:
         _kill_group(proc)
-        raise WorkerError(f"decoding took longer than {timeout:g} s and was stopped") from None
+        message = f"decoding took longer than {timeout:g} s and was stopped"
+        raise WorkerError(message, 503) from None
     try:
         return dict(json.loads((folder / RESULT).read_text(encoding="utf-8")))
     except (OSError, ValueError):
         lines = err.decode("utf-8", "replace").strip().splitlines()
-        raise WorkerError(f"decoding failed ({lines[-1] if lines else 'no answer'})") from None
+        detail = lines[-1] if lines else "no answer"
+        raise WorkerError(f"decoding failed ({detail})", 500) from None
 
 
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:
