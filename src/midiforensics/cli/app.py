@@ -348,8 +348,10 @@ def _process_many(
 
 def _register_extras() -> None:
     from .listen import register
+    from .serve import register as register_serve
 
     register(app)
+    register_serve(app)
 
 
 _register_extras()
