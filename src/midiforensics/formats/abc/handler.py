@@ -14,7 +14,7 @@ class ABCHandler(Handler):
     label: ClassVar[str] = "abc"
 
     def detect(self, text: str) -> list[tuple[int, int, str]]:
-        from .tune import find_abc
+        from .find import find_abc
 
         return [(s, e, tune) for (s, e), tune in find_abc(text)]
 
