@@ -79,10 +79,10 @@ def _notes(pats: list[tuple[int, int, str, str]]) -> tuple[list[Note], int]:
     alternations = 0
     for voice, (_, _, src, scale) in enumerate(pats):
         tidal = scale == "tidal"
-        sc = parse_scale("c5:chromatic" if tidal else scale) if scale else None
+        sc = parse_scale("c4:chromatic" if tidal else scale) if scale else None
         if scale and sc is None:
             continue
-        got, alts = read_pattern(src.replace('\\"', '"'), sc, voice, 5 if tidal else 3)
+        got, alts = read_pattern(src.replace('\\"', '"'), sc, voice, tidal)
         notes.extend(got)
         alternations += alts if got else 0
     return notes, alternations

@@ -180,10 +180,11 @@ def parse_scale(text: str) -> tuple[int, tuple[int, ...]] | None:
 
 
 def read_pattern(
-    src: str, scale: tuple[int, tuple[int, ...]] | None, voice: int, octave: int = 3
+    src: str, scale: tuple[int, tuple[int, ...]] | None, voice: int, tidal: bool = False
 ) -> tuple[list[Note], int]:
     """One cycle of a mini-notation pattern as notes, and how many ``<...>`` alternatives
-    were left for later cycles."""
+    were left for later cycles. Names without an octave are in octave 3 (Strudel); Tidal
+    numbers its octaves from c5 = middle C, and a bare name is in that octave."""
     p = Parser(src)
     layers = p.sequence()
     events: list[tuple[float, float, str]] = []
@@ -191,7 +192,11 @@ def read_pattern(
         render(layer, 0.0, 1.0, events)
     notes = []
     for on, ln, atom in events:
-        pitch = atom_pitch(atom, scale if re.match(r"-?\d", atom) else None, octave)
+        if re.match(r"-?\d", atom):
+            pitch = atom_pitch(atom, scale)
+        else:
+            pitch = atom_pitch(atom, None, 5 if tidal else 3)
+            pitch = pitch - 12 if tidal and pitch is not None and pitch >= 12 else pitch
         if pitch is not None:
             notes.append(Note(on * BEATS_PER_CYCLE, pitch, ln * BEATS_PER_CYCLE, 90, voice))
     return notes, p.alternations

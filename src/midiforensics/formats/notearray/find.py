@@ -56,15 +56,19 @@ def find_arrays(text: str) -> list[tuple[int, int, Any, str]]:
 def match_bracket(text: str, s: int, limit: int) -> int | None:
     """The end (exclusive) of the bracketed literal opening at ``s``; None past ``limit``."""
     depth = 0
-    quote = ""
+    quote = ""  # the quote that opened the string we are in: ", ' or, escaped, \"
     i = s
     while i < limit:
         c = text[i]
         if quote:
-            if c == "\\":
-                i += 1
-            elif c == quote:
+            if text.startswith(quote, i):
+                i += len(quote) - 1
                 quote = ""
+            elif c == "\\":
+                i += 1
+        elif c == "\\" and text[i + 1 : i + 2] in ('"', "'"):
+            quote = text[i : i + 2]  # a literal inside a JSON string: its quotes are escaped
+            i += 1
         elif c in "\"'":
             quote = c
         elif c in "[({":
@@ -126,7 +130,7 @@ def tracks_of(value: Any, name: str, bpm: float | None, depth: int = 0) -> list[
     if not isinstance(value, list | tuple) or not value:
         return []
     if all(isinstance(r, dict) for r in value):
-        holders = [r for r in value if any(isinstance(v, list) for v in r.values())]
+        holders = [r for r in value if any(_records(v) for v in r.values())]
         if holders and len(holders) == len(value):
             out = []
             for k, r in enumerate(value):
@@ -145,6 +149,11 @@ def tracks_of(value: Any, name: str, bpm: float | None, depth: int = 0) -> list[
         t.guessed.append("a bare list of pitches: each note one beat long, one after another")
         return [t]
     return []
+
+
+def _records(v: Any) -> bool:
+    """A list of records (dicts or rows): what a track holds, unlike a chord's names."""
+    return isinstance(v, list) and bool(v) and isinstance(v[0], dict | list | tuple)
 
 
 def csv_runs(text: str) -> list[tuple[int, int, list[list[str]], list[str]]]:
