@@ -52,7 +52,7 @@ def patterns(text: str) -> list[tuple[int, int, str, str]]:
 
 def find_strudel(text: str) -> list[tuple[int, int, str]]:
     """Pieces: runs of patterns close together (one ``stack`` or one file)."""
-    if "note" not in text and "n(" not in text and 'n "' not in text:
+    if not any(k in text for k in ("note(", "n(", 'note "', 'n "', "note (")):
         return []
     pats = [p for p in patterns(text) if _notes([p])[0]]
     out: list[tuple[int, int, str]] = []

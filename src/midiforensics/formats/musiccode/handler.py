@@ -21,6 +21,8 @@ _CODE_LINE = re.compile(
 )
 MIN_CODE_NOTES = 2
 MAX_LINES = 3000
+MAX_TRIES = 300  # keyword places looked at in one text (each reads at most a window)
+WINDOW = 200_000  # characters looked at around one keyword for its fence
 
 
 class MusicCodeHandler(Handler):
@@ -33,10 +35,16 @@ class MusicCodeHandler(Handler):
         from .find_strudel import find_strudel
 
         out: list[tuple[int, int, str]] = []
-        done = 0
-        for m in _PY_KEY.finditer(text):
+        if "(" not in text and "$" not in text:
+            return out  # no call, no Tidal pattern: a quick way out for big encoded texts
+        done = tries = 0
+        keys = any(k in text for k in ("addNote", "note_on", "Note", "Chord"))
+        for m in _PY_KEY.finditer(text) if keys else ():
             if m.start() < done:
                 continue
+            tries += 1
+            if tries > MAX_TRIES:
+                break
             region = _region(text, m.start())
             if region is None:
                 continue
@@ -100,10 +108,10 @@ def _python_piece(code: str) -> MusicResult | None:
 
 def _region(text: str, at: int) -> tuple[int, int, str] | None:
     """The code around ``at``: its Markdown fence, or the run of code-like lines."""
-    open_ = text.rfind("```", max(0, at - 200_000), at)
+    open_ = text.rfind("```", max(0, at - WINDOW), at)
     if open_ >= 0:
         body = text.find("\n", open_) + 1
-        close = text.find("```", at)
+        close = text.find("```", at, at + WINDOW)
         if 0 < body <= at and close > at and text.count("```", open_ + 3, at) == 0:
             fenced = _parsed(text, body, close)
             if fenced is not None:

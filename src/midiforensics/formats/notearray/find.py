@@ -16,10 +16,12 @@ from .read import TEMPO_KEYS, Track, dict_track, pitch_of, row_track
 
 MAX_LITERAL = 400_000  # characters one literal may span
 _OPEN = re.compile(r"""\[\s*(?:[{(\[]|["'][A-Ga-g][#b♯♭]?-?\d?["']\s*,|\d{2,3}\s*,)""")
-_CSV = re.compile(
-    r"(?m)(?:^|(?<=>))[ \t]*(?:[A-Ga-g][#b]?-?\d|\d{1,3}(?:\.0)?)[ \t]*[,\t;][ \t]*-?[\d.]+"
-    r"(?:[ \t]*[,\t;][ \t]*-?[\w.]+){0,4}[ \t]*\r?$"
+_ROW = re.compile(
+    r"[ \t]*(?:[A-Ga-g][#b]?-?\d|\d{1,3}(?:\.0)?)[ \t]*([,\t])[ \t]*-?[\d.]+"
+    r"(?:[ \t]*\1[ \t]*-?[\w.]+){0,4}[ \t]*\r?"
 )
+# where a row may be: a separator before a number (a literal first, so the scan is fast)
+_SEPS = {",": re.compile(r",[ \t]*-?[\d.]"), "\t": re.compile(r"\t[ \t]*-?[\d.]")}
 _MUSIC_WORD = re.compile(
     r"(?i)\b(?:notes?|pitch(?:es)?|midi|melod(?:y|ies)|chords?|bars?|measures?|beats?|tempo|"
     r"bpm|songs?|tunes?|music|musical|piano|bass|arpeggios?|scales?|riff|harmony|sequence)\b"
@@ -158,37 +160,47 @@ def _records(v: Any) -> bool:
 
 def csv_runs(text: str) -> list[tuple[int, int, list[list[str]], list[str]]]:
     """(start, end, rows, header) of each run of at least four CSV/TSV rows whose first field
-    is a pitch; the header is the line before the run when it names the columns."""
-    out: list[tuple[int, int, list[list[str]], list[str]]] = []
-    run: list[re.Match[str]] = []
-    for m in _CSV.finditer(text):
-        if (
-            run
-            and text[run[-1].end() : m.start()].strip("\r\n") == ""
-            and (text.count("\n", run[-1].end(), m.start()) == 1)
-        ):
-            run.append(m)
+    is a pitch; the header is the line before the run when it names the columns. Only the
+    lines holding a separator before a number are looked at."""
+    rows: dict[int, int] = {}  # row start -> row end, for lines that are rows
+    for sep, pattern in _SEPS.items():
+        if sep not in text:
             continue
-        _close(text, run, out)
-        run = [m]
+        last = -1
+        for m in pattern.finditer(text):
+            if m.start() < last:
+                continue
+            start = text.rfind("\n", 0, m.start()) + 1
+            end = text.find("\n", m.start())
+            last = end = len(text) if end < 0 else end
+            start = max(start, text.rfind(">", start, m.start()) + 1)  # a row after an HTML tag
+            if start not in rows and _ROW.fullmatch(text, start, end):
+                rows[start] = end
+    out: list[tuple[int, int, list[list[str]], list[str]]] = []
+    run: list[tuple[int, int]] = []
+    for start, end in sorted(rows.items()):
+        if run and start != run[-1][1] + 1:
+            _close(text, run, out)
+            run = []
+        run.append((start, end))
     _close(text, run, out)
     return out
 
 
-def _close(text: str, run: list[re.Match[str]], out: list[Any]) -> None:
+def _close(text: str, run: list[tuple[int, int]], out: list[Any]) -> None:
     if len(run) < 4:
         return
-    rows = [[f.strip() for f in re.split(r"[,\t;]", m.group(0).strip())] for m in run]
-    start = run[0].start()
+    rows = [[f.strip() for f in re.split(r"[,\t]", text[s:e].strip())] for s, e in run]
+    start = run[0][0]
     line_start = text.rfind("\n", 0, start) + 1
     prev_start = text.rfind("\n", 0, max(0, line_start - 1)) + 1
     head = text[prev_start : max(prev_start, line_start - 1)] if line_start else ""
-    fields = [f.strip().strip("\"'").lower() for f in re.split(r"[,\t;]", head.strip())]
+    fields = [f.strip().strip("\"'").lower() for f in re.split(r"[,\t]", head.strip())]
     header: list[str] = []
     if len(fields) == len(rows[0]) and all(re.fullmatch(r"[a-z_ ]+", f) for f in fields):
         header = fields
         start = prev_start
-    out.append((start, run[-1].end(), rows, header))
+    out.append((start, run[-1][1], rows, header))
 
 
 def name_before(context: str) -> str:
