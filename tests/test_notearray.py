@@ -92,6 +92,19 @@ CASES = [
         [(0, 48), (0, 76), (1, 74), (2, 43)],
     ),
     (
+        "duration words and Tone.js bars:beats:sixteenths",
+        '{"melody": [{"note": "G4", "time": "0:0:0", "duration": "quarter"}, {"note": "A4", '
+        '"time": "0:1:0", "duration": "eighth"}, {"note": "B4", "time": "0:1:2", "duration": '
+        '"eighth"}, {"note": "D5", "time": "0:2:0", "duration": "dotted quarter"}, '
+        '{"note": "G5", "time": "1:0:0", "duration": "whole"}]}',
+        [(0, 67), (1, 69), (1.5, 71), (2, 74), (4, 79)],
+    ),
+    (
+        "rows of names without octaves",
+        "The riff, as [note, beats] pairs: [['E', 1], ['G', 0.5], ['A', 0.5], ['E', 2]]",
+        [(0, 64), (1, 67), (1.5, 69), (2, 64)],
+    ),
+    (
         "inside a JSON string, escaped",
         '{"answer": "[{\\"note\\": \\"A4\\", \\"start\\": 0, \\"duration\\": 1}, {\\"note\\": '
         '\\"B4\\", \\"start\\": 1, \\"duration\\": 1}, {\\"note\\": \\"C5\\", \\"start\\": 2, '

@@ -7,7 +7,7 @@ import ast
 from typing import TYPE_CHECKING, Any
 
 from ..notes import Note
-from .python import M21, MAX_LIST, Found, Unknown, pitch
+from .python import M21, MAX_LIST, UNBOUND, Found, Unknown, pitch
 
 if TYPE_CHECKING:
     from .python import Walker
@@ -21,6 +21,14 @@ def call(w: Walker, e: ast.Call) -> Any:
     name = f.attr if isinstance(f, ast.Attribute) else f.id if isinstance(f, ast.Name) else ""
     if isinstance(f, ast.Attribute) and name in ("append", "insert", "repeatAppend", "extend"):
         return _append(w, f, name, e)
+    if isinstance(f, ast.Name) and isinstance(w.env.get(name), ast.FunctionDef):
+        # a function of the code's own: unknown arguments (a MIDIFile object) stay unbound
+        w.inline(
+            w.env[name],
+            [_lenient(w, a) for a in e.args if not isinstance(a, ast.Starred)],
+            {k.arg: _lenient(w, k.value) for k in e.keywords if k.arg},
+        )
+        return None
     args = [w.value(a) for a in e.args if not isinstance(a, ast.Starred)]
     kw = {k.arg: w.value(k.value) for k in e.keywords if k.arg}
     if name in _BUILTINS and isinstance(f, ast.Name):
@@ -76,9 +84,24 @@ def _library(w: Walker, name: str, args: list[Any], kw: dict[str, Any]) -> Any:
                 raise Unknown("chord")
             return M21([pitch(p) for p in src], length)
         return M21([pitch(src)], length)
+    if name in ("Stream", "Part", "Measure", "Voice") and args and isinstance(args[0], list):
+        voice = w.voices.setdefault(f"<{name} {len(w.voices)}>", len(w.voices))
+        at = 0.0
+        for item in args[0]:
+            if isinstance(item, M21):
+                _place(found, item, at, voice)
+                at += item.length
+        raise Unknown("a stream object")
     if name == "Duration":
         return _length(kw) if kw else float(args[0])
     raise Unknown(name)
+
+
+def _lenient(w: Walker, e: ast.expr) -> Any:
+    try:
+        return w.value(e)
+    except Unknown:
+        return UNBOUND
 
 
 def _length(kw: dict[str, Any]) -> float:

@@ -11,7 +11,7 @@ from ..base import MusicResult
 from ..notes import Note
 from .strudel import BEATS_PER_CYCLE, parse_scale, read_pattern
 
-_CALL = re.compile(r"""(?:(?<![\w.$])|(?<=\\n)|(?<=\\t))(note|n)\s*(\(\s*)?(\\?["'`])""")
+_CALL = re.compile(r"""(?:(?<![\w$])|(?<=\\n)|(?<=\\t))(note|n)\s*(\(\s*)?(\\?["'`])""")
 _SCALE = re.compile(r"""\.scale\(\s*\\?["'`]([^"'`\\]+)""")
 _TEMPO = re.compile(
     r"""(setcps|setcpm|\.cpm|\.cps)\(\s*(\d+(?:\.\d+)?)(?:\s*/\s*(\d+(?:\.\d+)?))?\s*\)"""

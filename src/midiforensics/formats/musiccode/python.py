@@ -11,6 +11,7 @@ music21 ``note.Note``/``chord.Chord``/``note.Rest`` appended to a stream, pretty
 from __future__ import annotations
 
 import ast
+import contextlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +19,9 @@ from ..notes import Note, note_name
 
 MAX_STEPS = 20_000  # loop iterations followed in one program
 MAX_LIST = 10_000
+
+
+UNBOUND = object()  # an argument whose value the walk does not know
 
 
 class Unknown(Exception):
@@ -51,6 +55,7 @@ class Walker:
         self.found = Found()
         self.steps = 0
         self.voices: dict[str, int] = {}
+        self.depth = 0
 
     # --- statements ---------------------------------------------------------------------
     def run(self, body: list[ast.stmt]) -> None:
@@ -91,8 +96,8 @@ class Walker:
                 self.run(st.orelse)
                 return
             self.run(st.body)
-        elif isinstance(st, ast.FunctionDef) and st.name == "main" and not st.args.args:
-            self.run(st.body)  # a main() with no arguments: its body is the program
+        elif isinstance(st, ast.FunctionDef):
+            self.env[st.name] = st  # followed when it is called (see ``inline``)
 
     def known_true(self, test: ast.expr) -> bool:
         if isinstance(test, ast.Compare) and isinstance(test.left, ast.Name):
@@ -129,9 +134,12 @@ class Walker:
                 return
             for t, v in zip(target.elts, vals, strict=True):
                 self.bind(t, v)
-        elif isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name):
-            obj = self.env.get(target.value.id)
-            if isinstance(obj, M21) and target.attr == "quarterLength":
+        elif isinstance(target, ast.Attribute) and target.attr == "quarterLength":
+            owner = target.value  # n.quarterLength or n.duration.quarterLength
+            if isinstance(owner, ast.Attribute) and owner.attr == "duration":
+                owner = owner.value
+            obj = self.env.get(owner.id) if isinstance(owner, ast.Name) else None
+            if isinstance(obj, M21) and isinstance(value, int | float):
                 obj.length = float(value)
 
     def forget(self, target: ast.expr) -> None:
@@ -163,6 +171,8 @@ class Walker:
                 return seq[idx]
             except (IndexError, KeyError, TypeError) as ex:
                 raise Unknown("subscript") from ex
+        if isinstance(e, ast.Attribute) and e.attr == "ticks_per_beat":
+            return self.found.ticks_per_beat
         if isinstance(e, ast.ListComp) and len(e.generators) == 1:
             return self.comprehension(e)
         if isinstance(e, ast.Call):
@@ -170,6 +180,33 @@ class Walker:
 
             return call(self, e)
         raise Unknown(type(e).__name__)
+
+    def inline(self, fn: ast.FunctionDef, args: list[Any], kw: dict[str, Any]) -> None:
+        """Follow a call of a function the code defines: its parameters bound to the
+        arguments (or their literal defaults), its body walked, its names then dropped."""
+        if self.depth >= 4:
+            raise Unknown("calls too deep")
+        params = [a.arg for a in fn.args.args]
+        defaults = fn.args.defaults
+        bound = dict(zip(params[len(params) - len(defaults) :], defaults, strict=True))
+        saved = dict(self.env)
+        for name, v in bound.items():
+            try:
+                self.env[name] = self.value(v)
+            except Unknown:
+                self.env.pop(name, None)
+        given = dict(zip(params, args, strict=False)) | {k: v for k, v in kw.items() if k in params}
+        for name, v in given.items():
+            if v is UNBOUND:
+                self.env.pop(name, None)
+            else:
+                self.env[name] = v
+        self.depth += 1
+        try:
+            self.run(fn.body)
+        finally:
+            self.depth -= 1
+            self.env = saved
 
     def comprehension(self, e: ast.ListComp) -> list[Any]:
         gen = e.generators[0]
@@ -251,6 +288,11 @@ def read_python(code: str) -> Found | None:
         return None
     w = Walker()
     w.run(tree.body)
+    if not w.found.notes and not w.found.mido_events:  # functions defined but not called
+        for fn in [v for v in w.env.values() if isinstance(v, ast.FunctionDef)]:
+            if len(fn.args.defaults) == len(fn.args.args):
+                with contextlib.suppress(Unknown):
+                    w.inline(fn, [], {})
     from .calls import mido_notes
 
     mido_notes(w.found)

@@ -23,6 +23,8 @@ VEL_KEYS = ("velocity", "vel", "volume")
 TEMPO_KEYS = ("bpm", "tempo", "qpm")
 _SECONDS_STYLE = {"starttime", "start_time", "endtime", "end_time", "time"}
 _BEAT_KEYS = {"beat", "quarterlength", "ql"}
+_WORDS = {"whole": 4.0, "half": 2.0, "quarter": 1.0, "eighth": 0.5, "sixteenth": 0.25, "16th": 0.25}
+_BARS = re.compile(r"^(\d+):(\d+(?:\.\d+)?)(?::(\d+(?:\.\d+)?))?$")  # Tone.js bars:beats:16ths
 _TONE = re.compile(r"^(1|2|4|8|16|32|64)(n\.?|t)$")  # Tone.js durations: "4n", "8t", "2n."
 MIN_NOTES = 4
 
@@ -77,6 +79,14 @@ def number(v: Any) -> tuple[float | None, bool]:
             q = 4.0 / int(m.group(1))
             q = q * 2 / 3 if m.group(2) == "t" else q * 1.5 if m.group(2) == "n." else q
             return q, False
+        word = s.replace("dotted", "").replace("note", "").strip()
+        if word in _WORDS:
+            return _WORDS[word] * (1.5 if "dotted" in s else 1.0), False
+        bars = _BARS.match(s)
+        if bars:
+            return 4 * int(bars.group(1)) + float(bars.group(2)) + float(
+                bars.group(3) or 0
+            ) / 4, False
         secs = s.endswith("s") and not s.endswith("ms")
         s = s.removesuffix("ms").removesuffix("s").strip()
         try:
@@ -167,8 +177,9 @@ def row_track(
     if columns:
         return dict_track([dict(zip(columns, r, strict=False)) for r in rows], name, None)
     width = min(len(r) for r in rows)
-    if width < 1 or any(pitch_of(r[0]) is None for r in rows):
+    if width < 1 or any(pitch_of(r[0], 4) is None for r in rows):
         return None
+    octaves = sum(1 for r in rows if pitch_of(r[0]) is None)
     cols = [[number(r[i])[0] for r in rows] for i in range(1, min(width, 4))]
     if any(v is None for c in cols for v in c):
         return None
@@ -179,13 +190,15 @@ def row_track(
         vel = got.get("velocity")
         t.rows.append(
             (
-                pitch_of(r[0]) or [],
+                pitch_of(r[0], 4) or [],
                 got.get("onset"),
                 got.get("duration"),
                 None,
                 int(vel or 0) or None,
             )
         )
+    if octaves:
+        t.guessed.append(f"{octaves} note names have no octave: octave 4 assumed")
     if width > 1:
         t.guessed.append(
             f"columns read as pitch, {', '.join(roles)} (no header names them; "
