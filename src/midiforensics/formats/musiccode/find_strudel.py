@@ -8,6 +8,7 @@ import re
 
 from ...report.models import Repair
 from ..base import MusicResult
+from ..notearray.read import playable
 from ..notes import Note
 from .strudel import BEATS_PER_CYCLE, parse_scale, read_pattern
 
@@ -54,7 +55,7 @@ def find_strudel(text: str) -> list[tuple[int, int, str]]:
     """Pieces: runs of patterns close together (one ``stack`` or one file)."""
     if not any(k in text for k in ("note(", "n(", 'note "', 'n "', "note (")):
         return []
-    pats = [p for p in patterns(text) if _notes([p])[0]]
+    pats = [p for p in patterns(text) if _notes([p])[0] and _looks_strudel(text, p)]
     out: list[tuple[int, int, str]] = []
     group: list[tuple[int, int, str, str]] = []
     for p in pats + [(len(text) + MAX_GAP + 1, 0, "", "")]:
@@ -67,6 +68,19 @@ def find_strudel(text: str) -> list[tuple[int, int, str]]:
             group = []
         group.append(p)
     return out
+
+
+_SIGNS = re.compile(
+    r"""\.s\(|\bsound\(|\bstack\(|setcp[sm]\(|\.scale\(|\$|\.cpm\(|\.slow\(|\.fast\("""
+)
+
+
+def _looks_strudel(text: str, p: tuple[int, int, str, str]) -> bool:
+    """A pattern with steps (spaces, brackets, rests, repeats), or a call beside Strudel's
+    own (``.s(``, ``stack(``, ``setcps``): ``note("E")`` alone is any program's function."""
+    if re.search(r"[\s\[<~*]", p[2].strip()):
+        return True
+    return bool(_SIGNS.search(text, max(0, p[0] - 200), p[1] + 200))
 
 
 def _tempo_src(text: str) -> str:
@@ -119,7 +133,12 @@ def strudel_piece(body: str) -> MusicResult | None:
                 "lost",
             )
         )
-    return piece(notes, repairs, round(bpm, 3), source_text=code)
+    if not 10 <= bpm <= 1000:
+        why = f"the tempo given ({m.group(0) if m else ''}) is not one a MIDI file holds: 120 bpm"
+        repairs.append(_repair("tempo", why, "guessed"))
+        bpm = 120.0
+    notes, dropped = playable(notes, "strudel")
+    return piece(notes, repairs + dropped, round(bpm, 3), source_text=code)
 
 
 def _repair(kind: str, reason: str, loss: str) -> Repair:

@@ -79,6 +79,7 @@ def _read(code: str):  # type: ignore[no-untyped-def]
 
 
 def _python_piece(code: str) -> MusicResult | None:
+    from ..notearray.read import playable
     from ..notes import Note, piece
 
     found = _read(code)
@@ -87,6 +88,12 @@ def _python_piece(code: str) -> MusicResult | None:
     repairs: list[Repair] = []
     bpm = found.bpm
     notes = found.notes
+    if bpm is not None and not 10 <= bpm <= 1000:
+        why = f"the code's tempo ({bpm:g} bpm) is not one a MIDI file holds: written without it"
+        repairs.append(
+            Repair(stage="musiccode", kind="tempo", reason=why, offset=0, loss="guessed")
+        )
+        bpm = None
     if found.seconds:  # pretty_midi: seconds, at the file's tempo (its default is 120)
         k = (bpm or 120.0) / 60.0
         bpm = bpm or 120.0
@@ -103,7 +110,8 @@ def _python_piece(code: str) -> MusicResult | None:
                 loss="lost",
             )
         )
-    return piece(notes, repairs, bpm, source_text=code)
+    notes, dropped = playable(notes, "musiccode")
+    return piece(notes, repairs + dropped, bpm, source_text=code)
 
 
 def _region(text: str, at: int) -> tuple[int, int, str] | None:

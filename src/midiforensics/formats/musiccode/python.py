@@ -24,6 +24,19 @@ MAX_LIST = 10_000
 UNBOUND = object()  # an argument whose value the walk does not know
 
 
+# what a value of an unexpected type raises in the walk (a str where a number goes): that
+# statement is not read, like an unknown value
+_VALUE_ERRORS = (
+    TypeError,
+    ValueError,
+    AttributeError,
+    KeyError,
+    IndexError,
+    OverflowError,
+    ZeroDivisionError,
+)
+
+
 class Unknown(Exception):
     """A value the static walk cannot know."""
 
@@ -65,7 +78,7 @@ class Walker:
                 return
             try:
                 self.stmt(st)
-            except Unknown:
+            except (Unknown, *_VALUE_ERRORS):
                 self.found.skipped += _calls_in([st])
 
     def stmt(self, st: ast.stmt) -> None:
@@ -287,7 +300,10 @@ def read_python(code: str) -> Found | None:
     except (SyntaxError, ValueError, MemoryError, RecursionError):
         return None
     w = Walker()
-    w.run(tree.body)
+    try:
+        w.run(tree.body)
+    except RecursionError:
+        return None  # nested past what a static reading follows
     if not w.found.notes and not w.found.mido_events:  # functions defined but not called
         for fn in [v for v in w.env.values() if isinstance(v, ast.FunctionDef)]:
             if len(fn.args.defaults) == len(fn.args.args):

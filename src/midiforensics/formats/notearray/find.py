@@ -92,7 +92,7 @@ def parse_literal(s: str) -> Any:
         s = s.replace('\\"', '"')  # the literal sat inside a JSON string
     try:
         return json.loads(s)
-    except ValueError:
+    except (ValueError, RecursionError):
         pass
     try:
         return ast.literal_eval(s)
@@ -105,7 +105,7 @@ def parse_literal(s: str) -> Any:
         js = js.replace("'", '"')
     try:
         return json.loads(js)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
 
 

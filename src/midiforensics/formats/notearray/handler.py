@@ -38,7 +38,7 @@ class NoteArrayHandler(Handler):
     def repair(self, data: str | bytes, lost: Lost) -> MusicResult | None:
         from ..notes import piece
         from . import find
-        from .read import notes_of
+        from .read import notes_of, playable
 
         if not isinstance(data, str) or not data.startswith(_HEAD):
             return None
@@ -57,7 +57,8 @@ class NoteArrayHandler(Handler):
             bpm = find.tempo_in(value) or bpm
             tracks = find.tracks_of(value, name, bpm)
         notes, repairs, bpm = notes_of(tracks, bpm)
-        return piece(notes, repairs, bpm, source_text=body)
+        notes, dropped = playable(notes, "notearray")
+        return piece(notes, repairs + dropped, bpm, source_text=body)
 
 
 def _head(bpm: float | None, name: str) -> str:

@@ -279,6 +279,29 @@ def _place(t: Track, scale: float, voice: int, repairs: list[Repair]) -> list[No
     return out
 
 
+MAX_BEATS = 100_000.0  # an onset or a length past this is not a note's (1e308, NaN, inf)
+
+
+def playable(notes: list[Note], stage: str) -> tuple[list[Note], list[Repair]]:
+    """The notes whose times can be written (finite, within ``MAX_BEATS``), and a repair
+    marking the others lost."""
+    import math
+
+    ok = [
+        n
+        for n in notes
+        if math.isfinite(n.onset + n.length)
+        and 0 <= n.onset <= MAX_BEATS
+        and 0 < n.length <= MAX_BEATS
+    ]
+    if len(ok) == len(notes):
+        return ok, []
+    why = f"{len(notes) - len(ok)} notes with impossible times (negative, endless or not a number): left out"
+    return ok, [
+        Repair(stage=stage, kind="bad-time", reason=why, offset=0, confidence=0.6, loss="lost")
+    ]
+
+
 def _guess(kind: str, reason: str) -> Repair:
     return Repair(
         stage="notearray", kind=kind, reason=reason, offset=0, confidence=0.7, loss="guessed"
