@@ -12,12 +12,16 @@ from .abc.handler import ABCHandler
 from .base import Handler
 from .containers import GzipHandler, ZipHandler
 from .midi.handler import MidiHandler
+from .musiccode.handler import MusicCodeHandler
 from .musicxml.handler import MusicXMLHandler
 from .mxl import MXLHandler
+from .notearray.handler import NoteArrayHandler
 
 HANDLERS: tuple[Handler, ...] = (
     MusicXMLHandler(),
     ABCHandler(),
+    MusicCodeHandler(),
+    NoteArrayHandler(),
     MidiHandler(),
     MXLHandler(),
     ZipHandler(),
