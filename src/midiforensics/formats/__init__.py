@@ -11,6 +11,7 @@ from __future__ import annotations
 from .abc.handler import ABCHandler
 from .base import Handler
 from .containers import GzipHandler, ZipHandler
+from .lilypond.handler import LilyPondHandler
 from .midi.handler import MidiHandler
 from .musicxml.handler import MusicXMLHandler
 from .mxl import MXLHandler
@@ -18,6 +19,7 @@ from .mxl import MXLHandler
 HANDLERS: tuple[Handler, ...] = (
     MusicXMLHandler(),
     ABCHandler(),
+    LilyPondHandler(),
     MidiHandler(),
     MXLHandler(),
     ZipHandler(),
