@@ -15,11 +15,13 @@ from .lilypond.handler import LilyPondHandler
 from .midi.handler import MidiHandler
 from .musicxml.handler import MusicXMLHandler
 from .mxl import MXLHandler
+from .notelist.handler import NoteListHandler
 
 HANDLERS: tuple[Handler, ...] = (
     MusicXMLHandler(),
     ABCHandler(),
     LilyPondHandler(),
+    NoteListHandler(),
     MidiHandler(),
     MXLHandler(),
     ZipHandler(),
