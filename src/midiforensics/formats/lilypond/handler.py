@@ -9,6 +9,7 @@ from typing import ClassVar
 from ..base import Handler, Lost, MusicResult
 
 MIN_NOTES = 3
+SMALL = 256 * 1024  # a longer text is searched only when it holds a backslash
 MAX_REGION = 400_000  # characters of one LilyPond find
 # a text holds LilyPond only if it holds one of these (cheap substring tests first)
 _MARKERS = ("\\relative", "\\version", "\\score", "\\new ", "\\fixed", "```lilypond", "```ly")
@@ -27,7 +28,10 @@ class LilyPondHandler(Handler):
     label: ClassVar[str] = "ly"
 
     def detect(self, text: str) -> list[tuple[int, int, str]]:
-        if not any(m in text for m in _MARKERS):
+        if len(text) > SMALL:  # one cheap test first: no backslash, no LilyPond commands
+            if "\\" not in text:
+                return []
+        elif not any(m in text for m in _MARKERS):
             return []
         from .reader import read
 
