@@ -4,6 +4,8 @@ examples in ../shared/corpus/formats/ checked against the notes visible in them.
 from __future__ import annotations
 
 import io
+import json
+import random
 
 import mido
 import pytest
@@ -187,3 +189,35 @@ def test_corpus_lilypond_in_a_python_string() -> None:
     a = piece(corpus_text("lilypond_03"))
     got = [p for _, p, _ in notes(a)]
     assert got == [72, 74, 76, 77, 79, 81, 83, 84, 96, 95, 93, 91, 89, 88, 86, 84]
+
+
+def test_lilypond_in_a_json_string_is_read_unescaped() -> None:
+    doc = json.dumps({"answer": "\\version \"2.24.0\"\n\\relative c'' {\n  c4 d e f | g1\n}\n"})
+    assert pitches(doc) == [72, 74, 76, 77, 79]
+
+
+def test_blocks_nested_too_deep_are_cut_short_and_said() -> None:
+    deep = r"\relative c' { c d e f " + "{ " * 400 + "g a" + " }" * 401
+    a = piece(deep)
+    assert [p for _, p, _ in notes(a)] == [60, 62, 64, 65]
+    assert a.verdict == "salvaged"
+    assert any(r.kind == "cut-short" and r.loss == "lost" for r in a.repairs)
+
+
+SCORE = r"""\version "2.24.0"
+\score { << \new Staff \relative c'' { \time 3/4 c4 d8 e <c e g>4~ | q2 r4 |
+  \tuplet 3/2 { f8 g a } \repeat volta 2 { b4 c } } \new Staff { \clef bass c2. } >> }"""
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_damaged_lilypond_never_raises(seed: int) -> None:
+    rng = random.Random(seed)
+    s = list(SCORE)
+    for _ in range(rng.randint(1, 25)):
+        j = rng.randrange(len(s))
+        if rng.random() < 0.5:
+            del s[j]
+        else:
+            s.insert(j, rng.choice("{}<>~\\#(\"',.%|=0123456789abcdefgrs "))
+    report = midiforensics.decode("".join(s))
+    assert not [p for p in report.problems if p.kind == "failure"]

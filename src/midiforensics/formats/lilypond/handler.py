@@ -4,9 +4,12 @@ read statically (LilyPond is never run)."""
 from __future__ import annotations
 
 import re
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from ..base import Handler, Lost, MusicResult
+
+if TYPE_CHECKING:
+    from .reader import Reading
 
 MIN_NOTES = 3
 SMALL = 256 * 1024  # a longer text is searched only when it holds a backslash
@@ -33,12 +36,18 @@ class LilyPondHandler(Handler):
                 return []
         elif not any(m in text for m in _MARKERS):
             return []
-        from .reader import read
-
         found: list[tuple[int, int, str]] = []
         end = 0
         for m in _ANCHOR.finditer(text):
             if m.start() < end:
+                continue
+            escaped = m.start() > 0 and text[m.start() - 1] == "\\"
+            quoted = _json_string(text, m.start()) if escaped else None
+            if quoted is not None:  # LilyPond in a JSON string: read it unescaped
+                s, e, body = quoted
+                end = max(end, e)
+                if len(read(body).notes) >= MIN_NOTES:
+                    found.append((s, e, body))
                 continue
             if m.group(0).startswith("```"):
                 s = m.end()
@@ -55,12 +64,25 @@ class LilyPondHandler(Handler):
         if not isinstance(data, str):
             return None
         from ..notes import piece
-        from .reader import read
 
         got = read(data)
         if len(got.notes) < MIN_NOTES:
             return None
         return piece(got.notes, got.repairs, got.bpm, source_text=data)
+
+
+_READ: dict[str, Reading] = {}  # the last few readings: repair reads what detect just read
+
+
+def read(text: str) -> Reading:
+    from .reader import read as read_text
+
+    got = _READ.get(text)
+    if got is None:
+        if len(_READ) >= 4:
+            _READ.pop(next(iter(_READ)))
+        got = _READ[text] = read_text(text)
+    return got
 
 
 def _region(text: str, at: int) -> tuple[int, int]:
@@ -95,6 +117,32 @@ def _region(text: str, at: int) -> tuple[int, int]:
             if (closed or not ends_open) and not _GOES_ON.match(text, nxt):
                 return s, nl
     return s, min(pos, limit, len(text))
+
+
+_JSON_STR = re.compile(r'"(?:[^"\\\n]|\\.)*"')
+
+
+def _json_string(text: str, at: int) -> tuple[int, int, str] | None:
+    """The JSON string around ``at`` (an escaped ``\\relative``): its extent and its text."""
+    import json
+
+    q = at
+    while True:
+        q = text.rfind('"', max(0, at - MAX_REGION), q)
+        if q < 0:
+            return None
+        k = q
+        while k > 0 and text[k - 1] == "\\":
+            k -= 1
+        if (q - k) % 2 == 0:  # not escaped: the string starts here
+            break
+    m = _JSON_STR.match(text, q)
+    if m is None or m.end() <= at:
+        return None
+    try:
+        return q, m.end(), json.loads(m.group(0))
+    except ValueError:
+        return None
 
 
 def _code(line: str) -> str:

@@ -27,6 +27,9 @@ SKIP_BLOCK = {
 GRACE = {"grace", "acciaccatura", "appoggiatura", "slashedGrace"}
 SETTERS = {"set", "override", "unset", "revert", "tweak", "overrideProperty"}
 MAX_DEPTH = 24  # variables within variables
+MAX_NEST = 200  # blocks within blocks
+MAX_STEPS = 500_000  # expressions read, over all repeats
+MAX_NOTES = 20_000  # a long model-written score has a few thousand
 
 
 @dataclass
@@ -64,6 +67,8 @@ class Reader:
     depth: int = 0
     last: list[int] = field(default_factory=list)  # indices of the last note or chord
     told: set[str] = field(default_factory=set)
+    steps: int = 0
+    nest: int = 0
 
     def __post_init__(self) -> None:
         self.tokens = tokenize(self.text)
@@ -135,6 +140,24 @@ class Interpreter(Reader):
 
     def music(self, i: int, t: float, v: Voice) -> tuple[int, float]:
         """One music expression: a note, a chord, a block, or a command with its music."""
+        self.steps += 1
+        if self.steps > MAX_STEPS or self.nest > MAX_NEST or len(self.notes) > MAX_NOTES:
+            self.tell(
+                "budget",
+                Repair(STAGE, "cut-short",
+                       "the music is too long or too deeply nested to read whole (repeats "
+                       "within repeats, blocks within blocks): read up to here",
+                       offset=self.tokens[min(i, len(self.tokens) - 1)].offset if self.tokens
+                       else 0, confidence=0.5, loss="lost"),
+            )  # fmt: skip
+            return len(self.tokens), t
+        self.nest += 1
+        try:
+            return self.expression(i, t, v)
+        finally:
+            self.nest -= 1
+
+    def expression(self, i: int, t: float, v: Voice) -> tuple[int, float]:
         tk = self.tok(i)
         if tk is None:
             return i, t
@@ -346,7 +369,7 @@ class Interpreter(Reader):
                     alts.append(k)
                     k, _ = self.music(k, t, replace(v, mute=True))
                 after = k + 1
-        for n in range(count):
+        for n in range(1 if v.mute else count):  # a dry run needs only the extent
             _, t = self.music(body, t, v)
             if alts:
                 _, t = self.music(alts[max(0, n - (count - len(alts)))], t, v)
@@ -460,6 +483,7 @@ class Interpreter(Reader):
         """Undo what the dry runs of :meth:`top` said."""
         self.repairs.clear()
         self.told.clear()
+        self.steps = 0
         self.bpm, self.tempo_word = None, ""
 
 

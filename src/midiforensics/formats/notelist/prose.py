@@ -25,7 +25,9 @@ _ITEM = re.compile(
     rf"|{name_re('3')}[ \t]*[(\[][ \t]*(?P<n3>\d+(?:\.\d+)?|\d/\d)[ \t]*(?:beats?)?[ \t]*[)\]]"
     rf"|{name_re('4', '')}"  # C4
 )
-_SEP = re.compile(r"(?:[\s,;|/→>*•·.–—-]|</?[a-zA-Z][^<>\n]{0,80}>|&nbsp;|\bthen\b|\band\b)*", re.I)
+_SEP = re.compile(
+    r"(?:[\s,;|/→>*•·.–—-]|</?[a-zA-Z][^<>\n]{0,80}>|&nbsp;|\\[nrt]|\bthen\b|\band\b)*", re.I
+)
 _MAX_GAP = 300
 _MUSIC_WORDS = re.compile(
     r"(?i)\b(?:notes?|melod\w*|tune|song|music|play\w*|piano|scale|riff|motif|theme|phrase"
@@ -106,9 +108,12 @@ def _musical(text: str, start: int, end: int, octaves: list[int]) -> bool:
         return False
     if all(a != b for a, b in zip(octaves, octaves[1:], strict=False)):
         return False
+    if _ABC_HEAD.search(text, max(0, start - 3000), start):
+        return False  # an ABC tune's body: G2 is a G held two units, not G2 the pitch
     return bool(_MUSIC_WORDS.search(text, max(0, start - 300), end))
 
 
+_ABC_HEAD = re.compile(r"^[ \t]*(?:X:[ \t]*\d|K:)", re.M)
 _NAMES = rf"{name_re('n', '')}(?:[ \t]*[,+/ ][ \t]*{name_re('m', '')})*"
 _LINE = re.compile(
     rf"^[ \t]*(?P<at>\d+(?:\.\d+)?)[ \t,;]+(?P<dur>\d+(?:\.\d+)?)[ \t,;]+(?P<names>{_NAMES})[ \t]*$",
