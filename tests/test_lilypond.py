@@ -144,6 +144,18 @@ def test_english_names_under_language_english_are_not_repairs() -> None:
     assert a.verdict == "intact"
 
 
+def test_midi_block_tempo_and_unread_chord_names() -> None:
+    a = piece(
+        r"""\score { <<
+          \new ChordNames \chordmode { c1:m f1 }
+          \new Staff \relative c' { c4 d e f }
+        >> \midi { \tempo 4 = 90 } }"""
+    )
+    assert [p for _, p, _ in notes(a)] == [60, 62, 64, 65]
+    assert a.tempo_bpm == 90.0
+    assert [r.loss for r in a.repairs if r.kind == "mode-not-read"] == ["lost"]
+
+
 def test_no_tempo_is_guessed_from_lilypond_default() -> None:
     a = piece(r"\relative c' { c d e f }")
     assert a.verdict == "salvaged"

@@ -72,6 +72,18 @@ CASES = [
         [(0, 60, 1), (0, 64, 1), (1, 62, 1), (2, 64, 0.5), (2.5, 67, 1.5), (2.5, 71, 1.5)],
     ),
     (
+        "Melody:\n1. C4 - quarter note\n2. D4 - eighth note\n3. E4 - eighth note\n4. F4 - half note",
+        [(0, 60, 1), (1, 62, 0.5), (1.5, 64, 0.5), (2, 65, 2)],
+    ),
+    (
+        "Measure 1: C4 D4 E4 F4 | Measure 2: G4 A4 G4 F4",
+        [(k, p, 1) for k, p in enumerate([60, 62, 64, 65, 67, 69, 67, 65])],
+    ),
+    (
+        "C4 - 1 beat, D4 - 0.5 beats, E4 for 2 beats, F4 (1)",
+        [(0, 60, 1), (1, 62, 0.5), (1.5, 64, 2), (3.5, 65, 1)],
+    ),
+    (
         "| Note | Length |\n|---|---|\n| E4 | quarter |\n| D4 | eighth |\n| C4 | eighth |\n"
         "| rest | quarter |\n| G4 | half |\n",
         [(0, 64, 1), (1, 62, 0.5), (1.5, 60, 0.5), (3, 67, 2)],
@@ -91,6 +103,16 @@ def test_inferences_are_guessed_repairs() -> None:
     assert kinds["octave-assumed"].loss == "guessed" and kinds["octave-assumed"].after == "4"
     assert kinds["tempo-default"].loss == "guessed"
     assert a.verdict == "salvaged"
+
+
+def test_table_in_seconds_plays_as_written() -> None:
+    a, got = one(
+        "| Note | Start (s) | Duration (s) |\n|---|---|---|\n| C4 | 0 | 0.5 |\n"
+        "| E4 | 0.5 | 0.5 |\n| G4 | 1.0 | 0.5 |\n| C5 | 1.5 | 1.5 |\n"
+    )
+    assert a.tempo_bpm == 60.0 and a.seconds == 3.0
+    assert [p for _, p, _ in got] == [60, 64, 67, 72]
+    assert a.verdict == "intact"  # nothing guessed: octaves and units are written
 
 
 def test_tempo_stated_near_the_notes_is_used() -> None:

@@ -24,6 +24,7 @@ SKIP_BLOCK = {
     "lyrics", "addlyrics", "lyricsto", "chordmode", "chords", "figuremode", "figures",
     "drummode", "drums",
 }  # fmt: skip
+UNREAD_MODES = {"chordmode", "chords", "drummode", "drums", "figuremode", "figures"}
 GRACE = {"grace", "acciaccatura", "appoggiatura", "slashedGrace"}
 SETTERS = {"set", "override", "unset", "revert", "tweak", "overrideProperty"}
 MAX_DEPTH = 24  # variables within variables
@@ -248,7 +249,14 @@ class Interpreter(Reader):
     def command(self, i: int, t: float, v: Voice) -> tuple[int, float]:
         name = self.tokens[i].text[1:]
         if name in SKIP_BLOCK:
-            return self.skip_block(i + 1), t
+            stop = self.skip_block(i + 1)
+            if name == "midi":  # \midi { \tempo 4 = 90 }: the tempo of the MIDI output
+                for k in range(i + 1, stop):
+                    if self.tokens[k].text == "\\tempo":
+                        self.tempo(k + 1)
+            elif name in UNREAD_MODES:
+                self.unread(i, stop, f"\\{name}")
+            return stop, t
         if name in ("relative", "fixed", "absolute", "transpose"):
             return self.octaves(i, t, v, name)
         if name in ("times", "tuplet", "scaleDurations"):
@@ -282,6 +290,16 @@ class Interpreter(Reader):
             self.depth -= 1
             return i + 1, end
         return i + 1, t  # \voiceOne, \break, \fermata, \f: nothing to play
+
+    def unread(self, i: int, end: int, what: str) -> None:
+        """Chord names, drums and figures are music this reader does not play: said once."""
+        if any(self.kind(k) == "note" for k in range(i, end)):
+            self.tell(
+                what,
+                Repair(STAGE, "mode-not-read",
+                       f"{what} (chord names, drums or figures) is not read: its notes are not "
+                       "in the MIDI", offset=self.tokens[i].offset, confidence=0.8, loss="lost"),
+            )  # fmt: skip
 
     def skip_block(self, i: int) -> int:
         """After a command whose argument is not music (\\header, \\markup, \\lyricmode):
@@ -393,7 +411,10 @@ class Interpreter(Reader):
             i = self.skip_block(i + 1)
         name = ctx.text.rstrip(".") if ctx else ""
         if name in SKIPPED_CONTEXTS:
-            return self.skip_block(i), t
+            stop = self.skip_block(i)
+            if name != "Lyrics":
+                self.unread(i, stop, f"\\new {name}")
+            return stop, t
         inner = replace(v, voice=self.new_voice()) if name in VOICE_CONTEXTS else v
         i, end = self.music(i, t, inner)
         if inner is not v:
@@ -510,15 +531,15 @@ def read(text: str) -> Reading:
         word = r.tempo_word.lower().split()[0] if r.tempo_word.strip() else ""
         r.bpm = float(TEMPO_WORDS.get(word, LILYPOND_BPM))
         why = (
-            f"the tempo word '{r.tempo_word}'"
+            f"guessed from the tempo word '{r.tempo_word}'"
             if word in TEMPO_WORDS
-            else "no \\tempo with a metronome mark: LilyPond's own MIDI default, 4 = 60"
+            else "LilyPond's own MIDI default (4 = 60), as no \\tempo gives a metronome mark"
         )
         r.repairs.append(
             Repair(
                 STAGE,
                 "tempo-default",
-                f"tempo {r.bpm:g} taken from {why}",
+                f"tempo {r.bpm:g}: {why}",
                 offset=0,
                 after=f"{r.bpm:g}",
                 confidence=0.5,

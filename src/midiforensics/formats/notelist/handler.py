@@ -42,7 +42,8 @@ class NoteListHandler(Handler):
         if not finds:
             return None
         best = max(finds, key=lambda f: len(f.notes))
-        tempo_near(data, best.start, best.end, best)
+        if best.bpm is None:  # a table in seconds has its tempo already
+            tempo_near(data, best.start, best.end, best)
         return piece(best.notes, best.repairs, best.bpm, source_text=data)
 
 

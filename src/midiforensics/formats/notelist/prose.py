@@ -18,20 +18,25 @@ from .names import (
     pitch_of,
 )
 
+_NUM = r"\d+(?:\.\d+)?|\d/\d"
 _ITEM = re.compile(
     rf"(?P<dw1>{DUR_WORD})[ -]notes?[ :]+{name_re('1')}"  # Eighth note E
     rf"|(?P<dwr>{DUR_WORD})[ -]rests?\b"  # Eighth rest
     rf"|{name_re('2')}[ \t]*[(\[:–-]?[ \t]*(?P<dw2>{DUR_WORD})(?:[ -]notes?)?\b[)\]]?"  # E (quarter)
-    rf"|{name_re('3')}[ \t]*[(\[][ \t]*(?P<n3>\d+(?:\.\d+)?|\d/\d)[ \t]*(?:beats?)?[ \t]*[)\]]"
+    rf"|{name_re('3')}[ \t]*(?:[(\[][ \t]*(?P<n3>{_NUM})[ \t]*(?:beats?)?[ \t]*[)\]]"  # C4 (1 beat)
+    rf"|(?:[:–-]|for)?[ \t]*(?P<n5>{_NUM})[ \t]*beats?\b)"  # C4 - 0.5 beats, C4 for 2 beats
     rf"|{name_re('4', '')}"  # C4
 )
 _SEP = re.compile(
-    r"(?:[\s,;|/→>*•·.–—-]|</?[a-zA-Z][^<>\n]{0,80}>|&nbsp;|\\[nrt]|\bthen\b|\band\b)*", re.I
+    r"(?:[\s,;|/→>*•·.–—-]|</?[a-zA-Z][^<>\n]{0,80}>|&nbsp;|\\[nrt]|\bthen\b|\band\b"
+    r"|(?<=\n)[ \t]*\d{1,3}[.)](?=\s)"  # a numbered list: 1. C4 - quarter
+    r"|\b(?:bar|measure)[ \t]*\d{1,3}\b:?)*",  # Measure 2: G4 A4
+    re.I,
 )
 _MAX_GAP = 300
 _MUSIC_WORDS = re.compile(
     r"(?i)\b(?:notes?|melod\w*|tune|song|music|play\w*|piano|scale|riff|motif|theme|phrase"
-    r"|arpeggio\w*|bass\s*line|octaves?|sequence|pitches)\b"
+    r"|arpeggio\w*|bass\s*line|octaves?|sequence|pitches|measures?|chorus|verse)\b"
 )
 
 
@@ -74,7 +79,7 @@ def _read_run(text: str, run: list[re.Match[str]], vetted: bool) -> Found | None
             length = 1.0
             bare_octaves.append(int(m.group("o4")))
         elif k == "3":
-            num, _, den = m.group("n3").partition("/")
+            num, _, den = (m.group("n3") or m.group("n5")).partition("/")
             length = float(num) / float(den or 1)
         else:
             length = beats_of(m.group(f"dw{k}")) or 1.0
@@ -94,7 +99,7 @@ def _read_run(text: str, run: list[re.Match[str]], vetted: bool) -> Found | None
                     f"{len(bare_octaves)} notes with no duration written: a quarter note each",
                     start, "1 beat")
         )  # fmt: skip
-    if any(m.group("n3") for m in run):
+    if any(m.group("n3") or m.group("n5") for m in run):
         found.repairs.append(
             guessed("units-assumed", "numeric durations read as beats (quarter notes)", start)
         )
@@ -110,7 +115,7 @@ def _musical(text: str, start: int, end: int, octaves: list[int]) -> bool:
         return False
     if _ABC_HEAD.search(text, max(0, start - 3000), start):
         return False  # an ABC tune's body: G2 is a G held two units, not G2 the pitch
-    return bool(_MUSIC_WORDS.search(text, max(0, start - 300), end))
+    return bool(_MUSIC_WORDS.search(text, max(0, start - 300), min(len(text), end + 200)))
 
 
 _ABC_HEAD = re.compile(r"^[ \t]*(?:X:[ \t]*\d|K:)", re.M)

@@ -13,6 +13,7 @@ _RULE = re.compile(r"^[\s|:\-]+$")
 _NOTE_HEAD = re.compile(r"(?i)\b(?:notes?|pitch(?:es)?|note names?)\b")
 _DUR_HEAD = re.compile(r"(?i)\b(?:dur\w*|length|beats?|value|rhythm)\b")
 _ON_HEAD = re.compile(r"(?i)\b(?:start\w*|onset|time|position|beat|offset)\b")
+_SECONDS = re.compile(r"(?i)\bsec(?:ond)?s?\b|\(s\)")
 _NAME = re.compile(name_re("n"))
 _NUM = re.compile(r"^\s*(\d+(?:\.\d+)?)(?:\s*/\s*(\d+))?\s*(?:beats?|b)?\s*$", re.I)
 _REST = re.compile(r"(?i)^\s*(?:rest|r|-|—|–|\(rest\))\s*$")
@@ -74,7 +75,9 @@ def _table(rows: list[re.Match[str]]) -> Found | None:
     if len(found.notes) < MIN_NOTES:
         return None
     octave_repair(found, missing)
-    if numeric:
+    if any(_SECONDS.search(head[k]) for k in (dur_col, on_col) if k is not None):
+        found.bpm = 60.0  # one beat a second: the times play as written
+    elif numeric:
         found.repairs.append(
             guessed("units-assumed", "durations in the table read as beats (quarter notes)",
                     found.start)
