@@ -11,17 +11,21 @@ from __future__ import annotations
 from .abc.handler import ABCHandler
 from .base import Handler
 from .containers import GzipHandler, ZipHandler
+from .lilypond.handler import LilyPondHandler
 from .midi.handler import MidiHandler
 from .musiccode.handler import MusicCodeHandler
 from .musicxml.handler import MusicXMLHandler
 from .mxl import MXLHandler
 from .notearray.handler import NoteArrayHandler
+from .notelist.handler import NoteListHandler
 
 HANDLERS: tuple[Handler, ...] = (
     MusicXMLHandler(),
     ABCHandler(),
+    LilyPondHandler(),
     MusicCodeHandler(),
     NoteArrayHandler(),
+    NoteListHandler(),  # note names in prose: the most general shape, asked last
     MidiHandler(),
     MXLHandler(),
     ZipHandler(),
