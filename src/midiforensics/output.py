@@ -30,6 +30,14 @@ class Output:
     def music(self, out: PieceOut) -> list[Problem]:
         """Write one piece (.mid, and the score's own text for scores); problems it has."""
         res, kind = out.result, out.kind
+        if res.musicxml is not None or res.source_text is not None:
+            # a score rendered to MIDI: its numbers are read from the MIDI written, by the one
+            # reader the report, mf show and mf play share
+            from .formats.midi.carve import midi_summary
+
+            notes, tracks, seconds, bpm = midi_summary(res.midi)
+            if notes:
+                res = replace(res, notes=notes, tracks=tracks, seconds=seconds, tempo_bpm=bpm)
         repairs = tuple(replace(r, where=r.where or out.where(r.offset or 0)) for r in res.repairs)
         problems: list[Problem] = []
         if res.notes <= 0:
