@@ -18,8 +18,6 @@ from typing import ClassVar
 
 from ..report.models import Repair
 from .base import VERDICTS, Handler, Lost, MusicResult, verdict_for
-from .musicxml.score import repair_musicxml
-from .xmlsafe import parse
 
 MAX_MEMBER = 50_000_000  # bytes of uncompressed member
 MAX_RATIO = 200  # uncompressed / compressed
@@ -42,6 +40,8 @@ def read_mxl(data: bytes) -> MusicResult | None:
     text = _decode(members[name])
     if text is None:
         return None
+    from .musicxml.score import repair_musicxml  # only when a zip holds a score
+
     result = repair_musicxml(text)
     if result is None:
         return None
@@ -148,6 +148,8 @@ def _root_name(members: dict[str, bytes]) -> str | None:
     text = _decode(container)
     if text is None:
         return None
+    from .xmlsafe import parse
+
     for node in parse(text).root.iter():
         if node.name == "rootfile":
             path = node.attrs.get("full-path", "")
