@@ -1,5 +1,5 @@
 """Large inputs: peak memory and time of the scan on a big transcript read whole, the same
-file read in windows (batch.iter_windows), and a single very long line.
+file read in windows (inputs.files.iter_windows), and a single very long line.
 
 Each measurement runs in its own process so that its peak RSS is its own.
 
@@ -37,7 +37,7 @@ def peak_rss_mb() -> float:
 def measure(mode: str, path: str, window_mb: float) -> None:
     """Child process: scan ``path`` one way; print a JSON line of numbers."""
     base = peak_rss_mb()
-    from midiforensics.batch import iter_windows
+    from midiforensics.inputs.files import iter_windows
     from midiforensics.pipeline import run
 
     t0 = time.perf_counter()

@@ -12,15 +12,8 @@ import pytest
 from rich.console import Console
 
 from midiforensics import batch
-from midiforensics.batch import (
-    BatchItem,
-    expand_inputs,
-    iter_windows,
-    process_one,
-    read_text_bounded,
-    run_batch,
-    summary_table,
-)
+from midiforensics.batch import BatchItem, process_one, run_batch, summary_table
+from midiforensics.inputs.files import expand_inputs, iter_windows, read_text_bounded
 
 from .conftest import make_midi, midi_notes
 

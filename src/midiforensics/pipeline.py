@@ -21,7 +21,7 @@ from .search import search_text
 from .work import Context, FileOut, Item, PayloadTask, PieceOut, TextTask
 
 if TYPE_CHECKING:
-    from .batch import Window
+    from .inputs.files import Window
 
 MAX_DECODED = 256 * 1024 * 1024  # bytes decoded from one input, all blobs together
 
@@ -174,7 +174,7 @@ def run_windows(
     repair: bool = True,
     size: int = 0,
 ) -> Report:
-    """The pipeline over a large text read in windows (see :func:`batch.iter_windows`); one
+    """The pipeline over a large text read in windows (see :func:`inputs.files.iter_windows`); one
     report, with lines and offsets counted in the whole input."""
     p = Pipeline(out_dir, repair)
     for w in windows:

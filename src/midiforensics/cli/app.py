@@ -268,7 +268,7 @@ def _process(
     One file gets the full report; several (or a folder, or a glob) run as a batch with a
     progress bar and a summary table, one output folder per input.
     """
-    from ..batch import expand_inputs
+    from ..inputs.files import expand_inputs
 
     if inputs.count("-") > 1:
         _err("standard input can be read only once")

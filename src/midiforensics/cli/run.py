@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from ..batch import Window
+    from ..inputs.files import Window
     from ..report.models import Report
 
 PROGRESS_AFTER = 1.0  # seconds before a progress display appears
@@ -82,7 +82,8 @@ def _counted(windows: Iterator[Window], bar: LateProgress) -> Iterator[Window]:
 
 def run_one(path: Path, out_dir: str | None, write: bool, progress_console: Console) -> Report:
     """The report for one input (``-`` is standard input). Raises :class:`RunError`."""
-    from ..batch import os_error_text, read_text_bounded
+    from ..batch import os_error_text
+    from ..inputs.files import read_text_bounded
     from ..pipeline import run, run_windows
 
     name = "stdin" if str(path) == "-" else str(path)

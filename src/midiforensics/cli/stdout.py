@@ -12,7 +12,7 @@ from pathlib import Path
 
 
 def decode_to_stdout(inputs: list[str], details: bool = False) -> int:
-    from ..batch import expand_inputs
+    from ..inputs.files import expand_inputs
     from ..report.rich import STDOUT, RichRenderer, make_console
     from .app import EXIT_FOUND, EXIT_NOTHING, EXIT_USAGE, _err
     from .run import RunError, run_one
