@@ -100,3 +100,14 @@ def test_base64_of_a_utf16_score_is_read_as_text() -> None:
     report = midiforensics.decode(text, strict=True)
     assert [s.kind for s in report.segments] == ["text"]
     assert [a.notes for a in report.artifacts if a.kind == "midi"] == [3]
+
+
+def test_a_binary_input_is_not_copied_into_the_output(tmp_path: Path) -> None:
+    png = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 40  # a picture, not music
+    report = midiforensics.decode(png, out_dir=tmp_path / "out", strict=True)
+    assert [s.kind for s in report.segments] == ["png"]
+    assert not any(a.kind == "binary" for a in report.artifacts)
+    # the same bytes as base64 in a text are a find of ours: written, so the user can see them
+    text = "Here is the image:\n" + base64.b64encode(png).decode() + "\n"
+    found = midiforensics.decode(text, out_dir=tmp_path / "out2", strict=True)
+    assert [a.kind for a in found.artifacts] == ["binary"]

@@ -95,8 +95,13 @@ def _segment(
                 yield replace(seg, kind="unknown", confidence=0.3)
             return
     yield seg
-    if len(chunk) >= BIN_MIN or seg.kind != "unknown":
+    if (len(chunk) >= BIN_MIN or seg.kind != "unknown") and not _is_input(blob):
         yield FileOut(f"{label}-{seg.kind}.bin", chunk, "binary", chain)
+
+
+def _is_input(blob: Blob) -> bool:
+    """The blob is the user's own binary file: its parts are not copied into the output."""
+    return blob.parent is None and blob.span.encoding == "binary"
 
 
 def _contents(
@@ -104,7 +109,7 @@ def _contents(
 ) -> Stage:
     for message in res.problems:
         yield Problem(chain, message)
-    if res.keep:
+    if res.keep and not _is_input(blob):
         yield FileOut(f"{label}-{seg.kind}.bin", chunk, "binary", chain)
     if blob.depth >= MAX_DEPTH:
         return
