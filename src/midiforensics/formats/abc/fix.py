@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 
+from ...report.log import RepairLog
 from ...report.models import Repair
 from .find import _OPEN_CHORD
 from .tokens import _NOTE_PARTS, _field, _fraction, _pitch_key, _Tok, _tokenize, flattened
@@ -51,8 +52,12 @@ def _apply(text: str, edits: list[_Edit]) -> tuple[str, Callable[[int], int]]:
 
 
 class _Log:
+    """The ABC stage's edits to the tune's text, each with the repair a :class:`RepairLog`
+    recorded for it."""
+
     def __init__(self) -> None:
         self.edits: list[_Edit] = []
+        self.log = RepairLog(STAGE)
 
     def add(
         self,
@@ -65,16 +70,7 @@ class _Log:
         confidence: float = 1.0,
         loss: str = "",
     ) -> None:
-        rep = Repair(
-            loss=loss,
-            stage=STAGE,
-            kind=kind,
-            reason=reason,
-            offset=start,
-            before=before,
-            after=new,
-            confidence=confidence,
-        )
+        rep = self.log.record(kind, reason, start, before, new, confidence, loss)
         self.edits.append(_Edit(start, end, new, rep))
 
 

@@ -8,23 +8,20 @@ part ids, divisions, durations, tempo marks and time signatures.
 from __future__ import annotations
 
 import re
-from collections import Counter
 from collections.abc import Callable
 
-from ...report.models import Repair
+from ...report.log import RepairLog
 from ..xmlsafe import Node, edit_distance, is_xml_name, serialize
 from .find import root_like
 from .vocab import CHILDREN, LEAVES, REQUIRED, VOCAB
 
 
-class Log:
-    """Collects repairs; ``where`` maps a parsed-text offset to the caller's offset."""
+class Log(RepairLog):
+    """The MusicXML stage's :class:`RepairLog`; ``where`` maps a parsed-text offset to the
+    caller's offset."""
 
     def __init__(self, where: Callable[[int], int]) -> None:
-        self.repairs: list[Repair] = []
-        self.lossy = False
-        self._where = where
-        self._counts: Counter[str] = Counter()
+        super().__init__("musicxml", where)
 
     def add(
         self,
@@ -40,22 +37,8 @@ class Log:
         """Log a repair; ``lossy`` (or ``loss="lost"``) for data that is gone,
         ``loss="guessed"`` for a value not in the data (the reason says from what)."""
         loss = loss or ("lost" if lossy else "")
-        self.lossy = self.lossy or bool(loss)
-        self._counts[kind] += 1
-        if self._counts[kind] > 100:
-            return
-        self.repairs.append(
-            Repair(
-                stage="musicxml",
-                kind=kind,
-                reason=reason,
-                offset=self._where(pos) if pos >= 0 else None,
-                before=before[:120],
-                after=after[:120],
-                confidence=confidence,
-                loss=loss,
-            )
-        )
+        offset = pos if pos >= 0 else None
+        self.record(kind, reason, offset, before, after, confidence, loss)
 
 
 def brief(node: Node) -> str:
