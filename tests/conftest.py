@@ -8,6 +8,9 @@ from pathlib import Path
 import mido
 import pytest
 
+import midiforensics
+from midiforensics.report.models import Artifact
+
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"
 SHARED = ROOT.parent / "shared"
@@ -70,3 +73,25 @@ def make_midi(pitches: list[int], ticks: int = 240, tpb: int = 480, tracks: int 
 
 
 needs_corpus = pytest.mark.skipif(not CORPUS.is_dir(), reason="../shared/corpus is not here")
+
+
+def note_spans(data: bytes) -> list[tuple[float, int, float]]:
+    """(onset, pitch, length) in quarter notes of a MIDI file, read with plain mido."""
+    mf = mido.MidiFile(file=io.BytesIO(data))
+    out, on = [], {}
+    for k, tr in enumerate(mf.tracks):
+        t = 0
+        for m in tr:
+            t += m.time
+            if m.type == "note_on" and m.velocity:
+                on[(k, m.note)] = t
+            elif m.type in ("note_on", "note_off") and (k, m.note) in on:
+                s = on.pop((k, m.note))
+                out.append((s / mf.ticks_per_beat, m.note, (t - s) / mf.ticks_per_beat))
+    return sorted(out)
+
+
+def playable_pieces(text: str) -> list[Artifact]:
+    """The MIDI artifacts with notes that ``decode`` makes of ``text`` (no folder: bytes)."""
+    report = midiforensics.decode(text)
+    return [a for a in report.artifacts if a.kind == "midi" and a.notes > 0]

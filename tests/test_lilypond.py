@@ -3,17 +3,15 @@ examples in ../shared/corpus/formats/ checked against the notes visible in them.
 
 from __future__ import annotations
 
-import io
 import json
 import random
 
-import mido
 import pytest
 
 import midiforensics
 from midiforensics.report.models import Artifact
 
-from .conftest import CORPUS
+from .conftest import CORPUS, note_spans
 
 FORMATS = CORPUS / "formats"
 
@@ -33,18 +31,7 @@ def piece(text: str) -> Artifact:
 def notes(a: Artifact) -> list[tuple[float, int, float]]:
     """(onset, pitch, length) in quarter notes, read back from the MIDI with plain mido."""
     assert a.data is not None
-    mf = mido.MidiFile(file=io.BytesIO(a.data))
-    out, on = [], {}
-    for k, tr in enumerate(mf.tracks):
-        t = 0
-        for m in tr:
-            t += m.time
-            if m.type == "note_on" and m.velocity:
-                on[(k, m.note)] = t
-            elif m.type in ("note_on", "note_off"):
-                s = on.pop((k, m.note))
-                out.append((s / mf.ticks_per_beat, m.note, (t - s) / mf.ticks_per_beat))
-    return sorted(out)
+    return note_spans(a.data)
 
 
 def pitches(text: str) -> list[int]:

@@ -6,17 +6,15 @@ from __future__ import annotations
 
 import pytest
 
-import midiforensics
 from midiforensics.report.models import Artifact
 
-from .conftest import CORPUS, midi_notes
+from .conftest import CORPUS, midi_notes, playable_pieces
 
 FORMATS = CORPUS / "formats"
 
 
 def pieces(text: str) -> list[Artifact]:
-    report = midiforensics.decode(text)
-    return [a for a in report.artifacts if a.kind == "midi" and a.notes > 0]
+    return playable_pieces(text)
 
 
 def notes(text: str) -> list[tuple[float, int]]:

@@ -3,15 +3,12 @@ must leave alone, and the real examples in ../shared/corpus/formats/."""
 
 from __future__ import annotations
 
-import io
-
-import mido
 import pytest
 
 import midiforensics
 from midiforensics.report.models import Artifact
 
-from .conftest import CORPUS
+from .conftest import CORPUS, note_spans
 
 FORMATS = CORPUS / "formats"
 
@@ -24,18 +21,7 @@ def pieces(text: str) -> list[Artifact]:
 def notes(a: Artifact) -> list[tuple[float, int, float]]:
     """(onset, pitch, length) in quarter notes, read back from the MIDI with plain mido."""
     assert a.data is not None
-    mf = mido.MidiFile(file=io.BytesIO(a.data))
-    out, on = [], {}
-    for k, tr in enumerate(mf.tracks):
-        t = 0
-        for m in tr:
-            t += m.time
-            if m.type == "note_on" and m.velocity:
-                on[(k, m.note)] = t
-            elif m.type in ("note_on", "note_off"):
-                s = on.pop((k, m.note))
-                out.append((s / mf.ticks_per_beat, m.note, (t - s) / mf.ticks_per_beat))
-    return sorted(out)
+    return note_spans(a.data)
 
 
 def one(text: str) -> tuple[Artifact, list[tuple[float, int, float]]]:
