@@ -88,7 +88,7 @@ def wrappings(tune: str) -> dict[str, str]:
 
 
 def why(tune: str, want: Notes, got: Notes) -> str:
-    from midiforensics.formats.abc.render import explicit_accidentals, grouped_voices
+    from midiforensics.formats.abc.render import grouped_voices
 
     if not got:
         return "no notes written"
@@ -97,8 +97,6 @@ def why(tune: str, want: Notes, got: Notes) -> str:
     if len(want) != len(got):
         return f"{len(got)} notes, music21 reads {len(want)}"
     if [p for _, p in want] != [p for _, p in got]:
-        if music21_notes(explicit_accidentals(tune)) == got:
-            return "pitch differs: an accidental carried through its bar (ABC does, music21 not)"
         k = next(i for i, (a, b) in enumerate(zip(want, got, strict=True)) if a[1] != b[1])
         return f"pitch differs at note {k}: {got[k][1]} for {want[k][1]}"
     k = next(i for i, (a, b) in enumerate(zip(want, got, strict=True)) if a != b)

@@ -9,28 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ...report.models import Repair
-from .fix import _apply, _Edit
-from .tokens import _NOTE_PARTS, _pitch_key, _split_tune, _tokenize
-
-
-def explicit_accidentals(text: str) -> str:
-    """Write every accidental that ABC carries through a bar on each note (music21 does not)."""
-    header, body = _split_tune(text)
-    edits: list[_Edit] = []
-    carried: dict[tuple[str, int], str] = {}
-    for off, line in body:
-        for t in _tokenize(line):
-            if t.kind == "bar":
-                carried = {}
-            elif t.kind == "note":
-                m = _NOTE_PARTS.match(t.text)
-                assert m is not None
-                pk = _pitch_key(m.group(2), m.group(3))
-                if m.group(1):
-                    carried[pk] = m.group(1)
-                elif pk in carried:
-                    edits.append(_Edit(off + t.start, off + t.start, carried[pk]))
-    return _apply(text, edits)[0] if edits else text
+from .tokens import _split_tune, _tokenize
 
 
 @dataclass
@@ -141,7 +120,7 @@ def _parse(text: str, as_written: bool) -> Any:
     from music21 import converter, harmony, meter, stream
 
     if not as_written:
-        text = explicit_accidentals(grouped_voices(text))
+        text = grouped_voices(text)
     score = converter.parse(text, format="abc")
     for cs in list(score.recurse().getElementsByClass(harmony.ChordSymbol)):
         site = cs.activeSite

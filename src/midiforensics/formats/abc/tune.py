@@ -21,7 +21,7 @@ from ..base import MusicResult, prefer_plain, verdict_for
 from .bars import _fix_bars
 from .find import find_abc
 from .fix import _apply, _fix_body, _fix_headers, _is_note, _Log, _split_flattened
-from .render import _expected_notes, _midi_stats, render
+from .render import _expected_notes, _midi_stats, grouped_voices, render
 from .tokens import _field, _key_accidentals, _split_tune, _tokenize
 
 NAME = "abc"
@@ -129,6 +129,8 @@ def repair_abc(tune: str) -> MusicResult | None:
     if done is None:
         return None
     final, repairs, to_old = done
+    if grouped_voices(final) != final:
+        repairs = [*repairs, _GATHERED]
     repaired = _result(final, repairs, to_old, as_written=False)
     if not repairs or any(r.kind == "truncated" and not r.before for r in repairs):
         return repaired[0] if repaired else None  # unchanged, or too long to read whole
@@ -142,6 +144,16 @@ def repair_abc(tune: str) -> MusicResult | None:
         full = _result(tune, [], lambda p: p, as_written=True)
         best = replace(best, musicxml=full[0].musicxml if full else None)
     return best
+
+
+_GATHERED = Repair(
+    stage="abc",
+    kind="voices-gathered",
+    reason="voices written in alternating blocks are gathered into one part each, so they "
+    "play together (music21 alone plays the blocks one after another)",
+    offset=0,
+    confidence=0.9,
+)
 
 
 def _dropped_on_purpose(repairs: list[Repair]) -> int:
