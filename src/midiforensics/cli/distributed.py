@@ -124,7 +124,7 @@ def _connect(scheduler: str) -> tuple[Any, Any]:
             threads_per_worker=1,
             processes=True,
             host="127.0.0.1",
-            dashboard_address=None,
+            dashboard_address=":0",
             silence_logs=logging.ERROR,
         )
         return Client(cluster), cluster
