@@ -249,3 +249,16 @@ def test_cli_dataset_options_need_a_scheduler(shards: Path) -> None:
     res = CliRunner().invoke(app, ["scan", str(shards), "--column", "content"])
     assert res.exit_code == 2 and "--scheduler" in res.output
     assert not any(p.name.endswith("-recovered") for p in Path(os.getcwd()).iterdir())
+
+
+def test_cli_scan_on_a_running_scheduler_writes_nothing(
+    client: distributed.Client, shards: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    address = client.scheduler.address
+    res = CliRunner().invoke(
+        app, ["scan", str(shards), "--scheduler", address, "--column", "content"]
+    )
+    assert res.exit_code == 0, res.output
+    assert "5 inputs" in res.output and "music found in 5 of them" in res.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data"]
