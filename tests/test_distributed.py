@@ -262,3 +262,28 @@ def test_cli_scan_on_a_running_scheduler_writes_nothing(
     assert res.exit_code == 0, res.output
     assert "5 inputs" in res.output and "music found in 5 of them" in res.output
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data"]
+
+
+def test_a_large_jsonl_shard_is_cut_in_ranges_of_whole_rows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import midiforensics.distributed.tasks as tasks_mod
+
+    shard = tmp_path / "big.jsonl"
+    lines = [
+        json.dumps({"content": f"message {i} " + "x" * (i * 7 % 50), "id": i}) for i in range(40)
+    ]
+    lines[17] = ""  # a blank line is a row too: the rows keep their line numbers
+    lines[30] = json.dumps({"content": "A tune:\n\n" + b64_midi([61, 63])})
+    shard.write_text("\n".join(lines))  # no newline after the last row
+    monkeypatch.setattr(tasks_mod, "TASK_BYTES", 400)
+    monkeypatch.setattr(tasks_mod, "PLAN_BLOCK", 64)
+    tasks = mfd.plan([shard], "content", "id")
+    assert len(tasks) > 3
+    from midiforensics.distributed.datasets import iter_rows
+
+    seen = [(r.row, r.text) for t in tasks for r in iter_rows(t)]
+    want = [(i, json.loads(line)["content"] if line else "") for i, line in enumerate(lines)]
+    assert seen == want
+    found = [r for t in tasks for r in mfd.run_task(t, str(tmp_path / "out"))["rows"]]
+    assert [(r["row"], r["id"], r["notes"]) for r in found] == [(30, "", 2)]

@@ -17,6 +17,7 @@ from ..batch import WINDOW_CHARS, expand_inputs
 
 DATASET_SUFFIXES = frozenset({".parquet", ".jsonl", ".ndjson"})
 TASK_BYTES = 32 * 1024 * 1024  # a JSON Lines shard up to this size is one task
+PLAN_BLOCK = 1024 * 1024  # read at a time when counting the lines of a large shard
 TASK_ROWS_BYTES = 32 * 1024 * 1024  # Parquet row groups are gathered up to this size
 DEFAULT_COLUMNS = ("content", "text")  # tried in a Parquet shard when no --column is given
 
@@ -142,7 +143,7 @@ def _jsonl_tasks(path: str, column: str | None, id_column: str | None) -> list[T
     first_byte = first_row = 0
     row = pos = 0
     with open(path, "rb") as fh:
-        while block := fh.read(1024 * 1024):
+        while block := fh.read(PLAN_BLOCK):
             row += block.count(b"\n")
             pos += len(block)
             if pos - first_byte >= TASK_BYTES:
