@@ -249,6 +249,8 @@ def test_cli_dataset_options_need_a_scheduler(shards: Path) -> None:
     res = CliRunner().invoke(app, ["scan", str(shards), "--column", "content"])
     assert res.exit_code == 2 and "--scheduler" in res.output
     assert not any(p.name.endswith("-recovered") for p in Path(os.getcwd()).iterdir())
+    res = CliRunner().invoke(app, ["decode", str(shards), "--scheduler", "local", "--json"])
+    assert res.exit_code == 2 and "--json: not available with --scheduler" in res.output
 
 
 def test_cli_scan_on_a_running_scheduler_writes_nothing(

@@ -174,7 +174,10 @@ def decode(
     if scheduler or column or id_column:
         from .distributed import run_on_cluster
 
-        raise typer.Exit(run_on_cluster(inputs, out, scheduler, column, id_column, write=True))
+        unsupported = {"--json": as_json, "--notes": notes, "--play": play, "-v": details}
+        unsupported["--jobs"] = jobs != 1
+        code = run_on_cluster(inputs, out, scheduler, column, id_column, True, unsupported)
+        raise typer.Exit(code)
     if out is not None and str(out) == "-":
         from .stdout import decode_to_stdout
 
@@ -211,7 +214,9 @@ def scan(
     if scheduler or column or id_column:
         from .distributed import run_on_cluster
 
-        raise typer.Exit(run_on_cluster(inputs, None, scheduler, column, id_column, write=False))
+        unsupported = {"--json": as_json, "--jobs": jobs != 1, "-v": details}
+        code = run_on_cluster(inputs, None, scheduler, column, id_column, False, unsupported)
+        raise typer.Exit(code)
     raise typer.Exit(_process(inputs, None, as_json, write=False, jobs=jobs, details=details)[0])
 
 

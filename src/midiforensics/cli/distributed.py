@@ -58,10 +58,20 @@ def run_on_cluster(
     column: str | None,
     id_column: str | None,
     write: bool,
+    unsupported: dict[str, bool] | None = None,
 ) -> int:
-    """Run ``inputs`` on the cluster at ``scheduler``; the exit code."""
+    """Run ``inputs`` on the cluster at ``scheduler``; the exit code. ``unsupported``: the
+    options given that a cluster run does not offer (a usage error, never ignored)."""
     if not scheduler:
         _err("--column and --id read datasets on a cluster: add --scheduler ADDRESS (or local)")
+        return EXIT_USAGE
+    given = [name for name, on in (unsupported or {}).items() if on]
+    if out is not None and str(out) == "-":
+        given.append("-o -")
+    if given:
+        _err(
+            f"{', '.join(given)}: not available with --scheduler (the cluster writes finds.parquet)"
+        )
         return EXIT_USAGE
     try:
         import distributed  # noqa: F401
