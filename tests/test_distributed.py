@@ -289,3 +289,40 @@ def test_a_large_jsonl_shard_is_cut_in_ranges_of_whole_rows(
     assert seen == want
     found = [r for t in tasks for r in mfd.run_task(t, str(tmp_path / "out"))["rows"]]
     assert [(r["row"], r["id"], r["notes"]) for r in found] == [(30, "", 2)]
+
+
+def test_ctrl_c_cancels_the_cluster_run_and_exits_130(tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    data = tmp_path / "data"
+    data.mkdir()
+    prose = "Some words about harmony and voice leading in the second movement. " * 40
+    for s in range(8):
+        with (data / f"s{s}.jsonl").open("w") as fh:
+            for i in range(600):
+                text = prose + ("\n\n" + b64_midi([60, 62, 64 + s]) if i % 50 == 0 else "")
+                fh.write(json.dumps({"content": text}) + "\n")
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "midiforensics", "decode", str(data), "--column", "content"]
+    env = {**os.environ, "PYTHONPATH": str(Path(midiforensics.__file__).parents[1])}
+    proc = subprocess.Popen(
+        [*cmd, "--scheduler", "local", "-o", str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        start_new_session=True,
+    )
+    while not any(out.glob("*/rows-*")) and proc.poll() is None:
+        time.sleep(0.05)  # the first task is done: the others are running or waiting
+    proc.send_signal(signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 130, stderr
+    assert stderr.strip().splitlines() == [
+        "mf: error: interrupted; the cluster's tasks are cancelled, the files written so far "
+        "are kept"
+    ]
+    assert not (out / "finds.parquet").exists()

@@ -99,24 +99,53 @@ def run_on_cluster(
     if errors or not files:
         return EXIT_USAGE
     tasks = plan(files, column, id_column)
-    try:
-        client, cluster = _connect(scheduler)
-    except (OSError, ValueError, TimeoutError) as exc:
-        _err(f"cannot reach the Dask scheduler {scheduler}: {exc}")
-        return EXIT_USAGE
-    try:
-        results = _gather(client, tasks, out if write else None, write)
-    except KeyboardInterrupt:
-        from .interrupt import _said
-
-        if not _said:
+    with _CtrlC() as ctrl_c:
+        try:
+            client, cluster = _connect(scheduler)
+        except (OSError, ValueError, TimeoutError) as exc:
+            _err(f"cannot reach the Dask scheduler {scheduler}: {exc}")
+            return EXIT_USAGE
+        try:
+            results = _gather(client, tasks, out if write else None, write, ctrl_c)
+        except KeyboardInterrupt:
             _err(
                 "interrupted; the cluster's tasks are cancelled, the files written so far are kept"
             )
-        return EXIT_INTERRUPTED
-    finally:
-        _close(client, cluster)
+            return EXIT_INTERRUPTED
+        finally:
+            _close(client, cluster)
     return _finish(results, files, out, write)
+
+
+class _CtrlC:
+    """While a cluster run lasts, Ctrl-C sets a flag that the waiting loop reads, instead of
+    raising ``KeyboardInterrupt`` wherever the main thread happens to be (inside Dask's
+    callbacks such an exception is swallowed and the run goes on)."""
+
+    def __init__(self) -> None:
+        self.pressed = False
+        self._before: Any = None
+
+    def _handler(self, signum: int, frame: object) -> None:
+        self.pressed = True
+
+    def check(self) -> None:
+        if self.pressed:
+            raise KeyboardInterrupt
+
+    def __enter__(self) -> _CtrlC:
+        import signal
+        import threading
+
+        if threading.current_thread() is threading.main_thread():
+            self._before = signal.signal(signal.SIGINT, self._handler)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        import signal
+
+        if self._before is not None:
+            signal.signal(signal.SIGINT, self._before)
 
 
 def _connect(scheduler: str) -> tuple[Any, Any]:
@@ -135,7 +164,7 @@ def _connect(scheduler: str) -> tuple[Any, Any]:
             processes=True,
             host="127.0.0.1",
             dashboard_address=":0",
-            silence_logs=logging.ERROR,
+            silence_logs=logging.CRITICAL,
         )
         return Client(cluster), cluster
     return Client(scheduler, timeout="20s"), None
@@ -150,15 +179,18 @@ def _close(client: Any, cluster: Any) -> None:
         pass
 
 
-def _gather(client: Any, tasks: list[Any], out: Path | None, write: bool) -> list[dict[str, Any]]:
+def _gather(
+    client: Any, tasks: list[Any], out: Path | None, write: bool, ctrl_c: _CtrlC
+) -> list[dict[str, Any]]:
     """Every task's result, in task order, with a progress bar on stderr. On Ctrl-C the
     futures are cancelled before ``KeyboardInterrupt`` goes on."""
-    from distributed import as_completed
+    from distributed import wait
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from ..distributed import submit
     from ..report.rich import make_console
 
+    ctrl_c.check()  # pressed while the cluster started
     futures = submit(client, tasks, None if out is None else str(out), write)
     index = {f.key: i for i, f in enumerate(futures)}
     results: list[dict[str, Any] | None] = [None] * len(futures)
@@ -172,15 +204,21 @@ def _gather(client: Any, tasks: list[Any], out: Path | None, write: bool) -> lis
         transient=True,
         disable=not console.is_terminal,
     )
-    bar = progress.add_task(
-        "decoding on the cluster" if write else "scanning on the cluster", total=len(futures)
-    )
+    label = "decoding on the cluster" if write else "scanning on the cluster"
+    bar = progress.add_task(label, total=len(futures))
+    pending = set(futures)
     try:
         with progress:
-            for fut in as_completed(futures):
-                i = index[fut.key]
-                results[i] = _result(fut, tasks[i])
-                progress.advance(bar)
+            while pending:
+                ctrl_c.check()
+                try:
+                    done, pending = wait(pending, timeout=0.5, return_when="FIRST_COMPLETED")
+                except TimeoutError:
+                    continue
+                for fut in done:
+                    i = index[fut.key]
+                    results[i] = _result(fut, tasks[i])
+                    progress.advance(bar)
     except BaseException:
         client.cancel(futures, force=True)
         raise
@@ -243,7 +281,7 @@ def _items(results: list[dict[str, Any]], files: list[Path], out: Path | None) -
         verdict = (
             verdicts[0]
             if len(verdicts) == 1 and unit != "rows"
-            else f"{pieces} playable pieces recovered in {len(verdicts)} {unit} with music"
+            else f"{pieces} playable pieces in {len(verdicts)} {unit}"
         )
         items.append(
             BatchItem(
