@@ -219,6 +219,15 @@ def test_a_folder_mf_did_not_write_is_never_replaced(shards: Path, tmp_path: Pat
     assert [p.name for p in mine.parent.iterdir()] == [mine.name]
 
 
+def test_a_broken_shard_is_one_failed_task_that_says_why(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.parquet"
+    bad.write_bytes(b"PAR1 this is not a parquet file")
+    (task,) = mfd.plan([bad], "content")
+    result = mfd.run_task(task, str(tmp_path / "out"))
+    assert result["rows"] == [] and result["summary"]["errors"]
+    assert not (tmp_path / "out" / task.folder).exists()
+
+
 def test_parquet_row_ranges_name_their_rows(shards: Path, tmp_path: Path) -> None:
     path = str(shards / "chat-3.parquet")
     task = mfd.Task(path, "rows", start=2, stop=4, column="content", id_column="conversation_id")

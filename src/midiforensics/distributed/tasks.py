@@ -93,7 +93,7 @@ def plan(
 ) -> list[Task]:
     """The tasks for ``files``, in input order. Reads what it must to cut them: the row groups
     of a Parquet file, the line breaks of a large JSON Lines shard, the windows of a large
-    text. An unreadable file is one ``file`` task (its worker reports why)."""
+    text. An unreadable file or shard is one task (its worker reports why)."""
     tasks: list[Task] = []
     for f in files:
         path = os.path.abspath(f)
@@ -107,8 +107,9 @@ def plan(
                 tasks.extend(_window_tasks(path, window_chars))
             else:
                 tasks.append(Task(path, "file"))
-        except (OSError, ValueError):
-            tasks.append(Task(path, "file", column=column, id_column=id_column))
+        except (OSError, ValueError):  # the worker reads it again and reports why it cannot
+            kind = "rows" if is_dataset(f, column) else "file"
+            tasks.append(Task(path, kind, stop=-1, column=column, id_column=id_column))
     return tasks
 
 
