@@ -14,6 +14,7 @@ from typer._click.exceptions import UsageError
 from typer.core import TyperCommand, TyperGroup
 
 from .. import __version__
+from .distributed import ColumnOpt, IdOpt, SchedulerOpt
 
 _TYPE_LABEL = re.compile(r" <[A-Za-z\[\]|, ]+>")
 _BRACED = re.compile(r"\{([A-Z.]+)\}\.\.\.")
@@ -159,6 +160,9 @@ def decode(
     jobs: Annotated[
         int, typer.Option("--jobs", "-j", help="Inputs decoded at once (worker processes).")
     ] = 1,
+    scheduler: SchedulerOpt = None,
+    column: ColumnOpt = None,
+    id_column: IdOpt = None,
 ) -> None:
     """Find, decode, repair and write every piece of music in the inputs.
 
@@ -167,6 +171,13 @@ def decode(
     score data the report explains), 1 when nothing musical was found, 2 for usage or input
     errors.
     """
+    if scheduler or column or id_column:
+        from .distributed import run_on_cluster
+
+        unsupported = {"--json": as_json, "--notes": notes, "--play": play, "-v": details}
+        unsupported["--jobs"] = jobs != 1
+        code = run_on_cluster(inputs, out, scheduler, column, id_column, True, unsupported)
+        raise typer.Exit(code)
     if out is not None and str(out) == "-":
         from .stdout import decode_to_stdout
 
@@ -195,8 +206,17 @@ def scan(
     details: Annotated[
         bool, typer.Option("--details", "-v", help="Show everything found and decoded.")
     ] = False,
+    scheduler: SchedulerOpt = None,
+    column: ColumnOpt = None,
+    id_column: IdOpt = None,
 ) -> None:
     """Find and classify encoded music without repairing or writing anything (fast)."""
+    if scheduler or column or id_column:
+        from .distributed import run_on_cluster
+
+        unsupported = {"--json": as_json, "--jobs": jobs != 1, "-v": details}
+        code = run_on_cluster(inputs, None, scheduler, column, id_column, False, unsupported)
+        raise typer.Exit(code)
     raise typer.Exit(_process(inputs, None, as_json, write=False, jobs=jobs, details=details)[0])
 
 
