@@ -6,15 +6,19 @@ Nothing is extracted to disk; members are read in memory with bounded sizes and 
 
 from __future__ import annotations
 
-import io
+import struct
+import zipfile
 import zlib
+from io import BytesIO
 from typing import ClassVar
 
+from ..report.models import Repair
 from .base import Contents, Handler, Lost
 
 MAX_INFLATE = 64 * 1024 * 1024  # one member, inflated
 MAX_RATIO = 200  # inflated / compressed, for one zip member
 MAX_MEMBERS = 1000  # files read from one zip
+_LOCAL = b"PK\x03\x04"
 
 
 class ZipHandler(Handler):
@@ -26,9 +30,12 @@ class ZipHandler(Handler):
     def repair(self, data: str | bytes, lost: Lost) -> Contents | None:
         if not isinstance(data, bytes):
             return None
-        members, problems = unzip(data)
-        named = tuple((f"member {k}", f"z{k}", m) for k, m in enumerate(members, 1))
-        return Contents(members=named, problems=tuple(problems), keep=True)
+        members, notes = zip_members(data)
+        named = tuple((f"member {k}", f"z{k}", m) for k, m in enumerate(members.values(), 1))
+        problems = tuple(r.reason for r in notes)
+        if not members:
+            problems += ("zip could not be read: no member within bounds",)
+        return Contents(members=named, problems=problems, keep=True)
 
 
 class GzipHandler(Handler):
@@ -46,29 +53,97 @@ class GzipHandler(Handler):
         return Contents(members=(("gunzip", "gz", inner),))
 
 
-def unzip(data: bytes) -> tuple[list[bytes], list[str]]:
-    """The members of a zip, read in memory with bounded sizes, and what could not be read."""
-    import zipfile
+def zip_members(data: bytes) -> tuple[dict[str, bytes], list[Repair]]:
+    """The one zip reader: members (name -> bytes) read in memory, each within
+    ``MAX_INFLATE`` bytes and ``MAX_RATIO`` times its compressed size (bigger ones are bombs and
+    are left out), names never used as paths; a zip whose central directory is cut off is read
+    from its local headers, and the repairs say so."""
+    notes: list[Repair] = []
+    members = _by_directory(data) or _by_local_headers(data, notes)
+    return members, notes
 
-    out: list[bytes] = []
-    problems: list[str] = []
+
+def _by_directory(data: bytes) -> dict[str, bytes]:
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            for info in zf.infolist()[:MAX_MEMBERS]:
-                if info.is_dir():
-                    continue
-                if info.file_size > MAX_INFLATE or info.file_size > MAX_RATIO * max(
-                    info.compress_size, 1
-                ):
-                    problems.append("a zip member expands too far: refused (zip bomb?)")
-                    continue
-                with zf.open(info) as fh:
-                    body = fh.read(MAX_INFLATE + 1)
-                if len(body) <= MAX_INFLATE:
-                    out.append(body)
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as exc:
-        problems.append(f"zip could not be read: {exc}")
-    return out, problems
+        zf = zipfile.ZipFile(BytesIO(data))
+        infos = zf.infolist()[:MAX_MEMBERS]
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, struct.error):
+        return {}
+    out: dict[str, bytes] = {}
+    for info in infos:
+        if info.is_dir():
+            continue
+        if info.file_size > MAX_INFLATE or info.file_size > MAX_RATIO * max(info.compress_size, 1):
+            continue
+        try:
+            with zf.open(info) as fh:
+                body = fh.read(MAX_INFLATE + 1)
+        except (
+            zipfile.BadZipFile,
+            OSError,
+            ValueError,
+            EOFError,
+            NotImplementedError,
+            RuntimeError,
+            zlib.error,
+        ):
+            continue
+        if len(body) <= MAX_INFLATE:
+            out[info.filename] = body
+    return out
+
+
+def _by_local_headers(data: bytes, notes: list[Repair]) -> dict[str, bytes]:
+    """Read members from local headers alone (the central directory is missing)."""
+    out: dict[str, bytes] = {}
+    pos = data.find(_LOCAL)
+    while pos >= 0 and len(out) < MAX_MEMBERS and pos + 30 <= len(data):
+        (_, _, flags, method, _, _, _, csize, _, nlen, xlen) = struct.unpack_from(
+            "<IHHHHHIIIHH", data, pos
+        )
+        name = data[pos + 30 : pos + 30 + nlen].decode("utf-8", "replace")
+        start = pos + 30 + nlen + xlen
+        nxt = data.find(_LOCAL, start)
+        end = start + csize if csize and not flags & 8 else (nxt if nxt >= 0 else len(data))
+        raw = data[start:end]
+        if method == 0:
+            body = raw[:MAX_INFLATE]
+        elif method == 8:
+            d = zlib.decompressobj(-15)
+            try:
+                body = d.decompress(raw, MAX_INFLATE + 1)
+            except zlib.error:
+                body = b""
+            if len(body) > MAX_RATIO * max(len(raw), 1):
+                body = b""
+        else:
+            body = b""
+        if body and len(body) <= MAX_INFLATE:
+            out[name] = body
+            if end > len(data) or (method == 8 and not d.eof):
+                notes.append(
+                    Repair(
+                        stage="zip",
+                        kind="truncated",
+                        reason=f"zip cut short: {name} read as far as it goes",
+                        offset=pos,
+                        confidence=0.7,
+                        loss="lost",
+                    )
+                )
+        pos = nxt
+    if out:
+        notes.insert(
+            0,
+            Repair(
+                stage="zip",
+                kind="zip-directory",
+                reason="zip has no readable central directory: members read from local headers",
+                offset=0,
+                confidence=0.8,
+            ),
+        )
+    return out
 
 
 def gunzip(data: bytes) -> tuple[bytes | None, str]:
