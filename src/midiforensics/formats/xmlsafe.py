@@ -153,93 +153,112 @@ def parse(s: str) -> Parsed:
             break
         if j > i:
             _add_text(stack[-1], s[i:j], i, doc)
-        if s.startswith("<!--", j):
-            k = s.find("-->", j + 4)
-            if k < 0:
-                doc.note(j, "truncated", _short(s[j:]), "", "unterminated comment dropped")
-                doc.truncated = True
+        if s.startswith(("<!", "<?"), j):
+            i = _markup(s, j, stack, doc)
+            if i < 0:
                 break
-            stack[-1].children.append(Comment(s[j + 4 : k]))
-            i = k + 3
-            continue
-        if s.startswith("<![CDATA[", j):
-            k = s.find("]]>", j + 9)
-            end = n if k < 0 else k
-            stack[-1].children.append(s[j + 9 : end])
-            if k < 0:
-                doc.truncated = True
-                break
-            i = k + 3
-            continue
-        if s.startswith("<?", j):
-            k = s.find("?>", j + 2)
-            if k < 0:
-                doc.note(j, "truncated", _short(s[j:]), "", "unterminated processing instruction")
-                break
-            pi = s[j : k + 2]
-            if pi[2:5].lower() == "xml" and len(stack) == 1 and not doc.decl:
-                doc.decl = pi
-            elif (pi[2:-2].split() or [""])[0].lower() != "xml":  # <?Finale ...?>, <?xml-stylesheet
-                stack[-1].children.append(Comment(pi[2:-2], pi=True))
-            else:
-                doc.note(j, "pi", _short(pi), "", "processing instruction dropped")
-            i = k + 2
-            continue
-        if s.startswith("<!", j):
-            i = _doctype(s, j, doc)
             continue
         k = s.find(">", j + 1)
         lt = s.find("<", j + 1, k if k >= 0 else n)
         if k < 0 or lt >= 0:
-            stop = lt if lt >= 0 else n
-            frag = s[j:stop]
-            if (
-                frag.startswith("</")
-                and len(stack) > 1
-                and stack[-1].name.startswith(frag[2:].strip())
-            ):
-                el = stack.pop()  # "</pitc" cut at the end still closes <pitch>
-                el.closed = True
-                doc.note(j, "truncated", _short(frag), f"</{el.name}>", "cut end tag read")
-            else:
-                doc.note(j, "truncated", _short(frag), "", "half-written tag dropped")
-            if lt < 0:
-                doc.truncated = True
-            i = stop
+            i = _half_tag(s, j, lt, stack, doc)
             continue
-        body = s[j + 1 : k]
         i = k + 1
-        if body.startswith("/"):
-            _close(stack, body[1:].strip(), j, doc)
+        if s.startswith("</", j):
+            _close(stack, s[j + 2 : k].strip(), j, doc)
             continue
-        selfclose = body.endswith("/")
-        if selfclose:
-            body = body[:-1]
-        m = _NAME_RE.match(body)
-        if not m:
-            doc.note(j, "tag", _short(s[j : k + 1]), "", "tag without a name dropped")
-            continue
-        if len(stack) > MAX_DEPTH or nodes >= MAX_NODES:
-            doc.note(j, "limit", _short(s[j : k + 1]), "", "element beyond the depth/size limit")
-            doc.truncated = True
-            if nodes >= MAX_NODES:
-                break
-            continue
-        attrs: dict[str, str] = {}
-        for am in _ATTR_RE.finditer(body, m.end()):
-            v = am.group(2)
-            if v[:1] in "\"'":
-                v = v[1:-1]
-            attrs[am.group(1)] = decode_entities(v, j + 1 + am.start(2), doc)
-        node = Node(m.group(0), attrs, pos=j)
-        nodes += 1
-        stack[-1].children.append(node)
-        if not selfclose:
-            stack.append(node)
-            node.closed = False
+        added = _start_tag(s, j, k, stack, doc, nodes)
+        if added < 0:
+            break
+        nodes += added
     if len(stack) > 1:
         doc.truncated = True
     return doc
+
+
+def _markup(s: str, j: int, stack: list[Node], doc: Parsed) -> int:
+    """Read the comment, CDATA section, processing instruction or declaration at ``s[j]``;
+    return where to go on, or -1 when the text ends inside it."""
+    if s.startswith("<!--", j):
+        k = s.find("-->", j + 4)
+        if k < 0:
+            doc.note(j, "truncated", _short(s[j:]), "", "unterminated comment dropped")
+            doc.truncated = True
+            return -1
+        stack[-1].children.append(Comment(s[j + 4 : k]))
+        return k + 3
+    if s.startswith("<![CDATA[", j):
+        k = s.find("]]>", j + 9)
+        end = len(s) if k < 0 else k
+        stack[-1].children.append(s[j + 9 : end])
+        if k < 0:
+            doc.truncated = True
+            return -1
+        return k + 3
+    if s.startswith("<?", j):
+        return _pi(s, j, stack, doc)
+    return _doctype(s, j, doc)
+
+
+def _pi(s: str, j: int, stack: list[Node], doc: Parsed) -> int:
+    """Read the processing instruction at ``s[j]``; return where to go on, or -1."""
+    k = s.find("?>", j + 2)
+    if k < 0:
+        doc.note(j, "truncated", _short(s[j:]), "", "unterminated processing instruction")
+        return -1
+    pi = s[j : k + 2]
+    if pi[2:5].lower() == "xml" and len(stack) == 1 and not doc.decl:
+        doc.decl = pi
+    elif (pi[2:-2].split() or [""])[0].lower() != "xml":  # <?Finale ...?>, <?xml-stylesheet
+        stack[-1].children.append(Comment(pi[2:-2], pi=True))
+    else:
+        doc.note(j, "pi", _short(pi), "", "processing instruction dropped")
+    return k + 2
+
+
+def _half_tag(s: str, j: int, lt: int, stack: list[Node], doc: Parsed) -> int:
+    """A tag at ``s[j]`` cut by the next ``<`` (at ``lt``) or by the end of the text; return
+    where to go on."""
+    stop = lt if lt >= 0 else len(s)
+    frag = s[j:stop]
+    if frag.startswith("</") and len(stack) > 1 and stack[-1].name.startswith(frag[2:].strip()):
+        el = stack.pop()  # "</pitc" cut at the end still closes <pitch>
+        el.closed = True
+        doc.note(j, "truncated", _short(frag), f"</{el.name}>", "cut end tag read")
+    else:
+        doc.note(j, "truncated", _short(frag), "", "half-written tag dropped")
+    if lt < 0:
+        doc.truncated = True
+    return stop
+
+
+def _start_tag(s: str, j: int, k: int, stack: list[Node], doc: Parsed, nodes: int) -> int:
+    """Read the start tag ``s[j : k + 1]``; return how many elements it added (0 or 1), or -1
+    when the size limit stops the reading."""
+    body = s[j + 1 : k]
+    selfclose = body.endswith("/")
+    if selfclose:
+        body = body[:-1]
+    m = _NAME_RE.match(body)
+    if not m:
+        doc.note(j, "tag", _short(s[j : k + 1]), "", "tag without a name dropped")
+        return 0
+    if len(stack) > MAX_DEPTH or nodes >= MAX_NODES:
+        doc.note(j, "limit", _short(s[j : k + 1]), "", "element beyond the depth/size limit")
+        doc.truncated = True
+        return -1 if nodes >= MAX_NODES else 0
+    attrs: dict[str, str] = {}
+    for am in _ATTR_RE.finditer(body, m.end()):
+        v = am.group(2)
+        if v[:1] in "\"'":
+            v = v[1:-1]
+        attrs[am.group(1)] = decode_entities(v, j + 1 + am.start(2), doc)
+    node = Node(m.group(0), attrs, pos=j)
+    stack[-1].children.append(node)
+    if not selfclose:
+        stack.append(node)
+        node.closed = False
+    return 1
 
 
 def _add_text(parent: Node, text: str, pos: int, doc: Parsed) -> None:

@@ -98,13 +98,7 @@ def _bars(body: list[tuple[int, str]], compound: bool) -> list[_Bar]:
                 else:
                     add(_suffix_length(t.text[1:] or "1"), off + t.end)
             elif k == "tuplet":
-                parts = t.text[1:].split(":")
-                p = int(parts[0])
-                q = int(parts[1]) if len(parts) > 1 and parts[1] else None
-                r = int(parts[2]) if len(parts) > 2 and parts[2] else p
-                if q is None:
-                    q = {2: 3, 3: 2, 4: 3, 6: 2, 8: 3}.get(p, 3 if compound else 2)
-                tup_left, tup_factor = r, Fraction(q, max(p, 1))
+                tup_left, tup_factor = _tuplet(t.text, compound)
             elif k == "broken":
                 f = Fraction(1, 2 ** len(t.text))
                 a, b = (2 - f, f) if t.text[0] == ">" else (f, 2 - f)
@@ -114,6 +108,17 @@ def _bars(body: list[tuple[int, str]], compound: bool) -> list[_Bar]:
                 broken_next = b
     bars.append(cur)
     return [b for b in bars if b.dur > 0 or not b.certain]
+
+
+def _tuplet(text: str, compound: bool) -> tuple[int, Fraction]:
+    """A tuplet mark ``(p:q:r``: how many notes it spans and the factor on their lengths."""
+    parts = text[1:].split(":")
+    p = int(parts[0])
+    q = int(parts[1]) if len(parts) > 1 and parts[1] else None
+    r = int(parts[2]) if len(parts) > 2 and parts[2] else p
+    if q is None:
+        q = {2: 3, 3: 2, 4: 3, 6: 2, 8: 3}.get(p, 3 if compound else 2)
+    return r, Fraction(q, max(p, 1))
 
 
 def _fix_bars(text: str, log: _Log) -> None:

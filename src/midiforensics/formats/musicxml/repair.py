@@ -328,59 +328,74 @@ def fix_pitches(score: Node, log: Log) -> None:
             log.add(
                 step_el.pos, "step", written.strip(), after, "step spelt with its accidental", 0.9
             )
-        if alter_el is not None:
-            a = parse_step("C" + alter_el.text().strip())
-            v = num(alter_el.text())
-            if v is None and a is not None and a[1] is not None:
-                v = a[1]
-            if v is None:
-                remove(pitch, alter_el)
-                log.add(
-                    alter_el.pos, "alter", alter_el.text(), "", "unreadable <alter> dropped", 0.7
-                )
-            elif f"{v:g}" != alter_el.text().strip():
-                log.add(
-                    alter_el.pos,
-                    "alter",
-                    alter_el.text(),
-                    f"{v:g}",
-                    "alter written as a number",
-                    0.9,
-                )
-                alter_el.set_text(f"{v:g}")
-        elif alter:
-            new = el("alter", f"{alter:g}")
-            pitch.children.insert(pitch.children.index(step_el) + 1, new)
-        if oct_el is None or num(oct_el.text()) is None:
-            guess = octave if octave is not None else last_octave
-            if oct_el is not None:
-                remove(pitch, oct_el)
-            pitch.children.append(el("octave", str(guess)))
+        _fix_alter(pitch, step_el, alter_el, alter, log)
+        last_octave = _fix_octave(pitch, oct_el, octave, last_octave, log)
+
+
+def _fix_alter(
+    pitch: Node, step_el: Node, alter_el: Node | None, alter: float | None, log: Log
+) -> None:
+    """An <alter> as a number: read from an accidental sign, added from the step's spelling,
+    or dropped when unreadable."""
+    if alter_el is not None:
+        a = parse_step("C" + alter_el.text().strip())
+        v = num(alter_el.text())
+        if v is None and a is not None and a[1] is not None:
+            v = a[1]
+        if v is None:
+            remove(pitch, alter_el)
+            log.add(alter_el.pos, "alter", alter_el.text(), "", "unreadable <alter> dropped", 0.7)
+        elif f"{v:g}" != alter_el.text().strip():
             log.add(
-                pitch.pos,
-                "octave",
-                "" if oct_el is None else oct_el.text(),
-                str(guess),
-                "octave missing: taken from the step text"
-                if octave is not None
-                else "octave missing: the previous note's octave",
-                0.9 if octave is not None else 0.6,
-                loss="" if octave is not None else "guessed",
+                alter_el.pos,
+                "alter",
+                alter_el.text(),
+                f"{v:g}",
+                "alter written as a number",
+                0.9,
             )
-            last_octave = guess
-        else:
-            value = num(oct_el.text())
-            if value is not None:
-                if f"{int(value)}" != oct_el.text().strip():
-                    log.add(
-                        oct_el.pos,
-                        "octave",
-                        oct_el.text(),
-                        f"{int(value)}",
-                        "octave as a whole number",
-                    )
-                    oct_el.set_text(f"{int(value)}")
-                last_octave = int(value)
+            alter_el.set_text(f"{v:g}")
+    elif alter:
+        new = el("alter", f"{alter:g}")
+        pitch.children.insert(pitch.children.index(step_el) + 1, new)
+
+
+def _fix_octave(
+    pitch: Node, oct_el: Node | None, octave: int | None, last_octave: int, log: Log
+) -> int:
+    """A readable whole-number <octave>, from the step text or (guessed) the previous note's;
+    return the octave the next note may borrow."""
+    if oct_el is None or num(oct_el.text()) is None:
+        guess = octave if octave is not None else last_octave
+        if oct_el is not None:
+            remove(pitch, oct_el)
+        pitch.children.append(el("octave", str(guess)))
+        log.add(
+            pitch.pos,
+            "octave",
+            "" if oct_el is None else oct_el.text(),
+            str(guess),
+            "octave missing: taken from the step text"
+            if octave is not None
+            else "octave missing: the previous note's octave",
+            0.9 if octave is not None else 0.6,
+            loss="" if octave is not None else "guessed",
+        )
+        last_octave = guess
+    else:
+        value = num(oct_el.text())
+        if value is not None:
+            if f"{int(value)}" != oct_el.text().strip():
+                log.add(
+                    oct_el.pos,
+                    "octave",
+                    oct_el.text(),
+                    f"{int(value)}",
+                    "octave as a whole number",
+                )
+                oct_el.set_text(f"{int(value)}")
+            last_octave = int(value)
+    return last_octave
 
 
 # ---------------------------------------------------------------- parts
