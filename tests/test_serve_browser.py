@@ -109,9 +109,9 @@ def test_seed_shows_six_notes_plays_and_downloads(server: str, page, tmp_path: P
     assert "salvaged" in page.inner_text("#verdict")
     assert "salvaged" in piece.inner_text()
     # the audio element loads the WAV, and the WAV has sound in it
-    page.wait_for_function("document.querySelector('.piece audio').readyState >= 1", timeout=20_000)
+    _until(page, "document.querySelector('.piece audio').readyState >= 1")
     page.evaluate("document.querySelector('.piece audio').play()")
-    page.wait_for_function("document.querySelector('.piece audio').currentTime > 0", timeout=20_000)
+    _until(page, "document.querySelector('.piece audio').currentTime > 0")
     audio_src = piece.eval_on_selector("audio", "a => a.src")
     wav = page.evaluate(WAV_CHECK, audio_src)
     assert (wav["riff"], wav["wave"]) == ("RIFF", "WAVE") and wav["loud"] > 1000
@@ -153,3 +153,14 @@ def test_too_large_input_is_refused_with_a_message(server: str, page) -> None:
     page.click("#decode")
     page.wait_for_selector("body[data-state=error]", timeout=20_000)
     assert "limit of 1 MB" in page.inner_text("#status")
+
+
+def _until(page, expression: str, seconds: float = 20.0) -> None:  # type: ignore[no-untyped-def]
+    """Poll ``expression`` from the test side: the page's CSP forbids eval, which Playwright's
+    own wait_for_function needs once it has to poll."""
+    import time
+
+    end = time.monotonic() + seconds
+    while not page.evaluate(expression):
+        assert time.monotonic() < end, f"not true within {seconds} s: {expression}"
+        time.sleep(0.1)
