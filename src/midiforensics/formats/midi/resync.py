@@ -273,6 +273,9 @@ def _is_ended(buf: bytes, pos: int, stop: int, running: int, lost: Lost, ev: Eve
     return False
 
 
+_Option = tuple[Event, int, Fix, float]  # a reading, where it ends, its fix and penalty
+
+
 def _reframe(
     buf: bytes,
     marks: Sequence[_Mark],
@@ -298,65 +301,9 @@ def _reframe(
             if (now[1] or now[0] >= LOOKAHEAD) and now[3] < 2:
                 continue  # the reading as it is runs well enough
             base = quality(now)
-        options: list[tuple[Event, int, Fix, float]] = []
-        alt = read_event(buf, mark.pos, stop, mark.running, lost, with_delta=False)
-        if not isinstance(alt, Fail) and buf[mark.pos] < 0x80:
-            why = "a delta time is missing (a byte lost); read with delta 0"
-            fix = Fix("delta-missing", mark.pos, why, b"", b"\x00", lossy=True)
-            options.append((Event(mark.pos, 0, alt[0].body, alt[0].running), alt[1], fix, 0.5))
-        dr = read_vlq(buf, mark.pos, stop)
-        if (
-            not isinstance(dr, Fail)
-            and dr[1] < stop
-            and buf[dr[1]] < 0x80
-            and (mark.running is None or mark.running & 0xE0 != 0x80)
-        ):
-            # the status byte of the first note after other events is lost
-            alt = read_event(buf, mark.pos, stop, note_status, lost)
-            if not isinstance(alt, Fail) and _is_ended(
-                buf, alt[1], stop, note_status, lost, alt[0]
-            ):
-                why = (
-                    f"a status byte is lost; the data bytes here read as notes "
-                    f"(status 0x{note_status:02x})"
-                )
-                fix = Fix("status-missing", dr[1], why, b"", bytes([note_status]), lossy=True)
-                options.append((Event(mark.pos, alt[0].delta, alt[0].body), alt[1], fix, 1.0))
-        if not isinstance(dr, Fail) and dr[1] < stop:
-            delta, q = dr
-            status, ds = (buf[q], q + 1) if buf[q] >= 0x80 else (mark.running, q)
-            if (
-                status is not None
-                and status & 0xE0 == 0x80
-                and ds < stop
-                and buf[ds] < 0x80
-                and not lost.hits(mark.pos, ds + 1)
-            ):
-                for key_missing in (True, False):
-                    guess, source = _missing_value(
-                        buf,
-                        ds + 1,
-                        stop,
-                        status,
-                        lost,
-                        status,
-                        buf[ds],
-                        key_missing,
-                        mark.sounding,
-                        velocity,
-                    )
-                    data = (guess, buf[ds]) if key_missing else (buf[ds], guess)
-                    what = "key" if key_missing else "velocity"
-                    why = (
-                        f"a byte of this note event is lost (the reading after it goes wrong "
-                        f"otherwise); its {what} guessed as {guess}, from {source}"
-                    )
-                    at = ds if key_missing else ds + 1
-                    fix = Fix(
-                        "byte-missing", at, why, b"", bytes([guess]), lossy=True, guessed=True
-                    )
-                    body = bytes([status, *data])
-                    options.append((Event(mark.pos, delta, body, q == ds), ds + 1, fix, 0.5))
+        options = _delta_missing(buf, mark, stop, lost)
+        options += _status_missing(buf, mark, stop, lost, note_status)
+        options += _byte_missing(buf, mark, stop, lost, velocity)
         for ev, nxt, fix, penalty in options:
             after, odd = held_after(held, ev)
             penalty += odd
@@ -367,6 +314,70 @@ def _reframe(
             if score - base >= REFRAME_GAIN and (best is None or key > best_key):
                 best, best_key = (mark, _Choice(score, ev, nxt, fix)), key
     return best
+
+
+def _delta_missing(buf: bytes, mark: _Mark, stop: int, lost: Lost) -> list[_Option]:
+    """The event at ``mark`` read as missing its delta time."""
+    alt = read_event(buf, mark.pos, stop, mark.running, lost, with_delta=False)
+    if isinstance(alt, Fail) or buf[mark.pos] >= 0x80:
+        return []
+    why = "a delta time is missing (a byte lost); read with delta 0"
+    fix = Fix("delta-missing", mark.pos, why, b"", b"\x00", lossy=True)
+    return [(Event(mark.pos, 0, alt[0].body, alt[0].running), alt[1], fix, 0.5)]
+
+
+def _status_missing(
+    buf: bytes, mark: _Mark, stop: int, lost: Lost, note_status: int
+) -> list[_Option]:
+    """The data bytes at ``mark`` read as notes whose status byte is lost."""
+    dr = read_vlq(buf, mark.pos, stop)
+    if not (
+        not isinstance(dr, Fail)
+        and dr[1] < stop
+        and buf[dr[1]] < 0x80
+        and (mark.running is None or mark.running & 0xE0 != 0x80)
+    ):
+        return []
+    # the status byte of the first note after other events is lost
+    alt = read_event(buf, mark.pos, stop, note_status, lost)
+    if isinstance(alt, Fail) or not _is_ended(buf, alt[1], stop, note_status, lost, alt[0]):
+        return []
+    why = f"a status byte is lost; the data bytes here read as notes (status 0x{note_status:02x})"
+    fix = Fix("status-missing", dr[1], why, b"", bytes([note_status]), lossy=True)
+    return [(Event(mark.pos, alt[0].delta, alt[0].body), alt[1], fix, 1.0)]
+
+
+def _byte_missing(buf: bytes, mark: _Mark, stop: int, lost: Lost, velocity: int) -> list[_Option]:
+    """The note event at ``mark`` read as missing its key, or its velocity (guessed)."""
+    dr = read_vlq(buf, mark.pos, stop)
+    if isinstance(dr, Fail) or dr[1] >= stop:
+        return []
+    delta, q = dr
+    status, ds = (buf[q], q + 1) if buf[q] >= 0x80 else (mark.running, q)
+    if not (
+        status is not None
+        and status & 0xE0 == 0x80
+        and ds < stop
+        and buf[ds] < 0x80
+        and not lost.hits(mark.pos, ds + 1)
+    ):
+        return []
+    options: list[_Option] = []
+    for key_missing in (True, False):
+        guess, source = _missing_value(
+            buf, ds + 1, stop, status, lost, status, buf[ds], key_missing, mark.sounding, velocity
+        )
+        data = (guess, buf[ds]) if key_missing else (buf[ds], guess)
+        what = "key" if key_missing else "velocity"
+        why = (
+            f"a byte of this note event is lost (the reading after it goes wrong "
+            f"otherwise); its {what} guessed as {guess}, from {source}"
+        )
+        at = ds if key_missing else ds + 1
+        fix = Fix("byte-missing", at, why, b"", bytes([guess]), lossy=True, guessed=True)
+        body = bytes([status, *data])
+        options.append((Event(mark.pos, delta, body, q == ds), ds + 1, fix, 0.5))
+    return options
 
 
 def _closed(buf: bytes, pos: int, stop: int, running: int | None, lost: Lost, held: Held) -> int:
