@@ -148,21 +148,53 @@ def _pad_fits(length: int, pad: int) -> bool:
 
 def _repair(chars: str, shifts_only: bool) -> Decoded:
     repairs: list[Repair] = []
-    s = chars
+    s = _url_safe(chars, repairs)
+    parts = _parts(s, repairs)
+    data = bytearray()
+    lost: list[tuple[int, int]] = []
+    for k, part in enumerate(parts):
+        base = len(data)
+        text = "".join(part.text)
+        judge = judge_for(_partial(text[:128]))
+        head, got = _decode_part(text, shifts_only, judge)
+        if head is not None and judge is not None:
+            repairs.append(_head_repair(head, part, judge))
+            part = parts[k] = _edited(part, head)
+            # bytes the edit's characters decode into past the header, and header fields
+            # the edit leaves unknown: lost
+            for a, b in (judge.edit_noise(head), judge.edit_lost(head, "".join(part.text))):
+                if b > a:
+                    lost.append((base + a, base + b))
+        data += got.data
+        lost.extend((base + a, base + b) for a, b in got.lost)
+        repairs.extend(_fix_repair(f, part, base, got.model_name) for f in got.fixes)
+        if part is parts[-1] or got.leftover:  # an '=' after a whole blob only separates
+            repairs.extend(_padding_repairs(part, got.leftover))
+    return Decoded(bytes(data), tuple(sorted(repairs, key=_offset_key)), tuple(_merge(lost)), False)
+
+
+def _url_safe(s: str, repairs: list[Repair]) -> str:
+    """``s`` with URL-safe ``-_`` read as ``+/``, the change added to ``repairs``."""
     url = [i for i in (s.find("-"), s.find("_")) if i >= 0]
-    if url:
-        count = s.count("-") + s.count("_")
-        s = s.translate(_URL_SAFE)
-        repairs.append(
-            Repair(
-                STAGE,
-                "alphabet",
-                f"URL-safe base64: {count} '-'/'_' read as '+'/'/'",
-                offset=min(url),
-                before="-_",
-                after="+/",
-            )
+    if not url:
+        return s
+    count = s.count("-") + s.count("_")
+    repairs.append(
+        Repair(
+            STAGE,
+            "alphabet",
+            f"URL-safe base64: {count} '-'/'_' read as '+'/'/'",
+            offset=min(url),
+            before="-_",
+            after="+/",
         )
+    )
+    return s.translate(_URL_SAFE)
+
+
+def _parts(s: str, repairs: list[Repair]) -> list[_Part]:
+    """The blobs of ``s`` (split where padding inside the run ends one), strays dropped;
+    each change added to ``repairs``."""
     parts = [_new_part()]
     tokens = [(m.group(), m.start()) for m in _TOKENS.finditer(s)]
     last_data = max((i for i, (tok, _) in enumerate(tokens) if _is_data(tok)), default=-1)
@@ -207,27 +239,7 @@ def _repair(chars: str, shifts_only: bool) -> Decoded:
                     confidence=0.8,
                 )
             )
-    data = bytearray()
-    lost: list[tuple[int, int]] = []
-    for k, part in enumerate(parts):
-        base = len(data)
-        text = "".join(part.text)
-        judge = judge_for(_partial(text[:128]))
-        head, got = _decode_part(text, shifts_only, judge)
-        if head is not None and judge is not None:
-            repairs.append(_head_repair(head, part, judge))
-            part = parts[k] = _edited(part, head)
-            # bytes the edit's characters decode into past the header, and header fields
-            # the edit leaves unknown: lost
-            for a, b in (judge.edit_noise(head), judge.edit_lost(head, "".join(part.text))):
-                if b > a:
-                    lost.append((base + a, base + b))
-        data += got.data
-        lost.extend((base + a, base + b) for a, b in got.lost)
-        repairs.extend(_fix_repair(f, part, base, got.model_name) for f in got.fixes)
-        if part is parts[-1] or got.leftover:  # an '=' after a whole blob only separates
-            repairs.extend(_padding_repairs(part, got.leftover))
-    return Decoded(bytes(data), tuple(sorted(repairs, key=_offset_key)), tuple(_merge(lost)), False)
+    return parts
 
 
 _HEAD_TRIES = 4  # header edits a short MIDI run is decoded with, to be judged whole

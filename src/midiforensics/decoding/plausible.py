@@ -181,24 +181,7 @@ def _event(
     the file has shown so far earns more; with ``learn``, the stats learn from it.
     """
     if st.mode == CHUNK:
-        if n - i < 8:
-            return (-2 if data[i:n].isalpha() or i == n else -1), 0.0
-        tag = data[i : i + 4]
-        if not tag.isalpha():
-            return -1, 0.0
-        length = int.from_bytes(data[i + 4 : i + 8], "big")
-        if tag == b"MTrk":
-            st.mode, st.status = TRACK, 0
-            if stats is not None and learn:
-                stats.new_track()
-            return i + 8, 4.0
-        if tag == b"MThd":
-            if length > 32:
-                return -1, 0.0
-            end = i + 8 + length
-            return (end if end <= n else -2), 4.0
-        end = i + 8 + length
-        return (end if end <= n else -1), 0.0
+        return _chunk(data, i, n, st, stats, learn)
     if data.startswith(b"MTrk", i):  # a track that ran on without End of Track
         st.mode = CHUNK
         return _event(data, i, n, st, stats, learn)
@@ -220,72 +203,123 @@ def _event(
         status = b
         j += 1
     if status < 0xF0:
-        need = 1 if 0xC0 <= status < 0xE0 else 2
-        if j + need > n:
-            return -2, 0.0
-        for k in range(need):
-            if data[j + k] >= 0x80:
-                return -1, 0.0
-        hi = status & 0xF0
-        if hi in (0x80, 0x90):
-            note = data[j]
-            bonus += 1.0 if 21 <= note <= 108 else -3.0
-            if status == st.status:
-                bonus += 1.0
-        elif hi in (0xA0, 0xD0):
-            bonus -= 1.0
-        if stats is not None:
-            if learn:
-                velocity = data[j + 1] if need == 2 else 0
-                stats.pending.append((i, j + need, status, data[j], velocity, delta))
-            elif stats.high >= 0:
-                bonus += 1.0 if (status & 0x0F) in stats.channels else -0.5
-                bonus += 0.5 if delta in stats.deltas else -0.5
-                if hi == 0x90 and data[j + 1]:
-                    note = data[j]
-                    bonus += 1.0 if stats.low - 12 <= note <= stats.high + 12 else -0.5
-                    bonus += 1.0 if data[j + 1] in stats.velocities else -0.5
-        st.status = status
-        return j + need, bonus
+        return _channel_event(data, i, j, n, st, status, delta, bonus, stats, learn)
     if status == 0xFF:
-        if j >= n:
-            return -2, 0.0
-        kind = data[j]
-        length, k = _vlq(data, j + 1, n)
-        if length == -2:
-            return -2, 0.0
-        if length < 0:
-            return -1, 0.0
-        if kind not in META_KNOWN or not meta_size_ok(kind, length):
-            return -1, 0.0
-        end = k + length
-        if end > n:
-            return -2, 0.0
-        bonus = 3.0
-        if kind in META_TEXT:  # text: names, lyrics, markers
-            if _CONTROL.search(data, k, end):
-                return -1, 0.0
-            words = sum(TEXT_TABLE[x] for x in data[k:end])
-            if words < 0:
-                return -1, 0.0
-            bonus += words
-        if kind == 0x2F:
-            st.mode, st.status = CHUNK, 0
-        return end, bonus
+        return _meta_event(data, j, n, st)
     if status in (0xF0, 0xF7):
-        length, k = _vlq(data, j, n)
-        if length == -2:
-            return -2, 0.0
-        if length < 0:
-            return -1, 0.0
-        end = k + length
-        if end > n:
-            return -2, 0.0
-        body = data[k : end - 1] if status == 0xF0 and length else data[k:end]
-        if any(x >= 0x80 for x in body):
-            return -1, 0.0
-        return end, -2.0
+        return _sysex_event(data, j, n, status)
     return -1, 0.0
+
+
+def _chunk(
+    data: bytes, i: int, n: int, st: MidiState, stats: MidiStats | None, learn: bool
+) -> tuple[int, float]:
+    """A chunk header at ``i`` (see :func:`_event`)."""
+    if n - i < 8:
+        return (-2 if data[i:n].isalpha() or i == n else -1), 0.0
+    tag = data[i : i + 4]
+    if not tag.isalpha():
+        return -1, 0.0
+    length = int.from_bytes(data[i + 4 : i + 8], "big")
+    if tag == b"MTrk":
+        st.mode, st.status = TRACK, 0
+        if stats is not None and learn:
+            stats.new_track()
+        return i + 8, 4.0
+    if tag == b"MThd":
+        if length > 32:
+            return -1, 0.0
+        end = i + 8 + length
+        return (end if end <= n else -2), 4.0
+    end = i + 8 + length
+    return (end if end <= n else -1), 0.0
+
+
+def _channel_event(
+    data: bytes,
+    i: int,
+    j: int,
+    n: int,
+    st: MidiState,
+    status: int,
+    delta: int,
+    bonus: float,
+    stats: MidiStats | None,
+    learn: bool,
+) -> tuple[int, float]:
+    """A channel event starting at ``i`` whose data bytes start at ``j`` (see :func:`_event`);
+    ``bonus`` is the evidence its delta time and status have earned."""
+    need = 1 if 0xC0 <= status < 0xE0 else 2
+    if j + need > n:
+        return -2, 0.0
+    for k in range(need):
+        if data[j + k] >= 0x80:
+            return -1, 0.0
+    hi = status & 0xF0
+    if hi in (0x80, 0x90):
+        note = data[j]
+        bonus += 1.0 if 21 <= note <= 108 else -3.0
+        if status == st.status:
+            bonus += 1.0
+    elif hi in (0xA0, 0xD0):
+        bonus -= 1.0
+    if stats is not None:
+        if learn:
+            velocity = data[j + 1] if need == 2 else 0
+            stats.pending.append((i, j + need, status, data[j], velocity, delta))
+        elif stats.high >= 0:
+            bonus += 1.0 if (status & 0x0F) in stats.channels else -0.5
+            bonus += 0.5 if delta in stats.deltas else -0.5
+            if hi == 0x90 and data[j + 1]:
+                note = data[j]
+                bonus += 1.0 if stats.low - 12 <= note <= stats.high + 12 else -0.5
+                bonus += 1.0 if data[j + 1] in stats.velocities else -0.5
+    st.status = status
+    return j + need, bonus
+
+
+def _meta_event(data: bytes, j: int, n: int, st: MidiState) -> tuple[int, float]:
+    """A meta event whose type byte is at ``j`` (see :func:`_event`)."""
+    if j >= n:
+        return -2, 0.0
+    kind = data[j]
+    length, k = _vlq(data, j + 1, n)
+    if length == -2:
+        return -2, 0.0
+    if length < 0:
+        return -1, 0.0
+    if kind not in META_KNOWN or not meta_size_ok(kind, length):
+        return -1, 0.0
+    end = k + length
+    if end > n:
+        return -2, 0.0
+    bonus = 3.0
+    if kind in META_TEXT:  # text: names, lyrics, markers
+        if _CONTROL.search(data, k, end):
+            return -1, 0.0
+        words = sum(TEXT_TABLE[x] for x in data[k:end])
+        if words < 0:
+            return -1, 0.0
+        bonus += words
+    if kind == 0x2F:
+        st.mode, st.status = CHUNK, 0
+    return end, bonus
+
+
+def _sysex_event(data: bytes, j: int, n: int, status: int) -> tuple[int, float]:
+    """A SysEx event whose length starts at ``j`` (see :func:`_event`)."""
+    length, k = _vlq(data, j, n)
+    if length == -2:
+        return -2, 0.0
+    if length < 0:
+        return -1, 0.0
+    end = k + length
+    if end > n:
+        return -2, 0.0
+    body = data[k : end - 1] if status == 0xF0 and length else data[k:end]
+    if any(x >= 0x80 for x in body):
+        return -1, 0.0
+    return end, -2.0
 
 
 @dataclass

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .events import (
     LOOKAHEAD,
@@ -39,78 +39,109 @@ from .events import (
 from .spec import EOT, META_SIZES, vlq
 
 
+@dataclass
+class _Readings:
+    """The readings of the bytes at ``pos`` after a failure, gathered in order."""
+
+    buf: bytes
+    pos: int
+    stop: int
+    running: int | None
+    lost: Lost
+    held: Held
+    choices: list[_Choice] = field(default_factory=list)
+
+    def consider(self, ev: Event, nxt: int, fix: Fix, penalty: float) -> None:
+        after, odd = held_after(self.held, ev)
+        penalty += odd
+        run = strict_run(self.buf, nxt, self.stop, next_running(ev, self.running), self.lost, after)
+        score = 1 + run - penalty
+        self.choices.append(_Choice(score, ev, nxt, fix))
+
+
 def _resync(
     buf: bytes, pos: int, stop: int, running: int | None, lost: Lost, fail: Fail, held: Held
 ) -> _Choice | None:
     """The best reading of the bytes at ``pos`` after a failure, or None."""
-    choices: list[_Choice] = []
-
-    def consider(ev: Event, nxt: int, fix: Fix, penalty: float) -> None:
-        after, odd = held_after(held, ev)
-        penalty += odd
-        run = strict_run(buf, nxt, stop, next_running(ev, running), lost, after)
-        score = 1 + run - penalty
-        choices.append(_Choice(score, ev, nxt, fix))
-
+    rd = _Readings(buf, pos, stop, running, lost, held)
     # 1. A data byte above 127: clamp it (in an event with its own status byte or one
     # written with running status alike).
     if fail.reason == "data-byte":
-        rc = _read_clamped(buf, pos, stop, running, lost, fail)
-        if not isinstance(rc, Fail):
-            ev, nxt = rc
-            before = bytes([buf[fail.at]])
-            fix = Fix(
-                "data-byte-clamped",
-                fail.at,
-                f"data byte 0x{before[0]:02x} is above 127; the reading that clamps it "
-                "leaves the longest valid run after it",
-                before,
-                _clamped(buf, fail.at, fail)[:1],
-                lossy=True,
-            )
-            consider(ev, nxt, fix, 0.2)
+        _clamp_reading(rd, fail)
     # 2. A fixed-size meta event with the wrong size: read it with the size it must have.
     if fail.reason == "meta" and pos < fail.at < stop and buf[fail.at - 1] == 0xFF:
-        kind = buf[fail.at]
-        sizes = META_SIZES.get(kind)
-        rv = read_vlq(buf, fail.at + 1, stop)
-        if sizes and not isinstance(rv, Fail):
-            declared, q = rv
-            want = max(sizes)
-            if kind != EOT and q + want <= stop and not lost.hits(pos, q + want):
-                dr = read_vlq(buf, pos, stop)
-                delta = dr[0] if not isinstance(dr, Fail) else 0
-                body = b"\xff" + bytes([kind]) + vlq(want) + buf[q : q + want]
-                fix = Fix(
-                    "meta-length",
-                    fail.at + 1,
-                    f"meta event 0x{kind:02x} declares {declared} bytes; it has {want}",
-                    bytes([buf[fail.at + 1]]),
-                    vlq(want),
-                )
-                consider(Event(pos, delta, body), q + want, fix, 0.25)
-            if q + declared <= stop:
-                nxt = q + declared
-                dr = read_vlq(buf, pos, stop)
-                delta = dr[0] if not isinstance(dr, Fail) else 0
-                fix = Fix(
-                    "meta-dropped",
-                    pos,
-                    f"meta event 0x{kind:02x} with {declared} bytes (it must have {want}) dropped",
-                    buf[pos:nxt],
-                    b"",
-                )
-                # A placeholder that keeps the delta time: an empty text event is not
-                # written; the caller carries the delta onward.
-                choices.append(
-                    _Choice(
-                        1 + strict_run(buf, nxt, stop, running, lost, held) - 0.5,
-                        Event(pos, delta, b""),
-                        nxt,
-                        fix,
-                    )
-                )
+        _meta_readings(rd, fail)
     # 3. Drop bytes: from the event's start (with its delta), or after its delta time.
+    _drop_readings(rd, fail)
+    if not rd.choices:
+        return None
+    return max(rd.choices, key=lambda c: c.score)
+
+
+def _clamp_reading(rd: _Readings, fail: Fail) -> None:
+    buf = rd.buf
+    rc = _read_clamped(buf, rd.pos, rd.stop, rd.running, rd.lost, fail)
+    if not isinstance(rc, Fail):
+        ev, nxt = rc
+        before = bytes([buf[fail.at]])
+        fix = Fix(
+            "data-byte-clamped",
+            fail.at,
+            f"data byte 0x{before[0]:02x} is above 127; the reading that clamps it "
+            "leaves the longest valid run after it",
+            before,
+            _clamped(buf, fail.at, fail)[:1],
+            lossy=True,
+        )
+        rd.consider(ev, nxt, fix, 0.2)
+
+
+def _meta_readings(rd: _Readings, fail: Fail) -> None:
+    buf, pos, stop = rd.buf, rd.pos, rd.stop
+    kind = buf[fail.at]
+    sizes = META_SIZES.get(kind)
+    rv = read_vlq(buf, fail.at + 1, stop)
+    if not sizes or isinstance(rv, Fail):
+        return
+    declared, q = rv
+    want = max(sizes)
+    if kind != EOT and q + want <= stop and not rd.lost.hits(pos, q + want):
+        dr = read_vlq(buf, pos, stop)
+        delta = dr[0] if not isinstance(dr, Fail) else 0
+        body = b"\xff" + bytes([kind]) + vlq(want) + buf[q : q + want]
+        fix = Fix(
+            "meta-length",
+            fail.at + 1,
+            f"meta event 0x{kind:02x} declares {declared} bytes; it has {want}",
+            bytes([buf[fail.at + 1]]),
+            vlq(want),
+        )
+        rd.consider(Event(pos, delta, body), q + want, fix, 0.25)
+    if q + declared <= stop:
+        nxt = q + declared
+        dr = read_vlq(buf, pos, stop)
+        delta = dr[0] if not isinstance(dr, Fail) else 0
+        fix = Fix(
+            "meta-dropped",
+            pos,
+            f"meta event 0x{kind:02x} with {declared} bytes (it must have {want}) dropped",
+            buf[pos:nxt],
+            b"",
+        )
+        # A placeholder that keeps the delta time: an empty text event is not
+        # written; the caller carries the delta onward.
+        rd.choices.append(
+            _Choice(
+                1 + strict_run(buf, nxt, stop, rd.running, rd.lost, rd.held) - 0.5,
+                Event(pos, delta, b""),
+                nxt,
+                fix,
+            )
+        )
+
+
+def _drop_readings(rd: _Readings, fail: Fail) -> None:
+    buf, pos, stop, lost = rd.buf, rd.pos, rd.stop, rd.lost
     dr = read_vlq(buf, pos, stop)
     after_delta = dr[1] if not isinstance(dr, Fail) else None
     reach = SEARCH
@@ -128,7 +159,7 @@ def _resync(
             start = pos + k
             if start >= stop:
                 break
-            r = read_event(buf, start, stop, running, lost, with_delta)
+            r = read_event(buf, start, stop, rd.running, lost, with_delta)
             if isinstance(r, Fail):
                 continue
             ev, nxt = r
@@ -144,22 +175,27 @@ def _resync(
             if not dropped and with_delta:
                 continue
             ev = Event(start, delta, ev.body, ev.running)
-            if dropped:
-                why = (
-                    f"{len(dropped)} unreadable byte(s) dropped; reading on from here leaves "
-                    "the longest valid run of events"
-                )
-                fix = Fix("bytes-dropped", drop_at, why, dropped, b"", lossy=True)
-            else:
-                why = (
-                    "a status byte stood where a delta time belongs: the delta time is lost; "
-                    "read with delta 0 (a guess)"
-                )
-                fix = Fix("delta-inserted", pos, why, b"", b"\x00", guessed=True)
-            consider(ev, nxt, fix, 0.25 * len(dropped) + (0.0 if with_delta else 0.1))
-    if not choices:
-        return None
-    return max(choices, key=lambda c: c.score)
+            rd.consider(
+                ev, nxt, _drop_fix(pos, drop_at, dropped), _drop_penalty(dropped, with_delta)
+            )
+
+
+def _drop_penalty(dropped: bytes, with_delta: bool) -> float:
+    return 0.25 * len(dropped) + (0.0 if with_delta else 0.1)
+
+
+def _drop_fix(pos: int, drop_at: int, dropped: bytes) -> Fix:
+    if dropped:
+        why = (
+            f"{len(dropped)} unreadable byte(s) dropped; reading on from here leaves "
+            "the longest valid run of events"
+        )
+        return Fix("bytes-dropped", drop_at, why, dropped, b"", lossy=True)
+    why = (
+        "a status byte stood where a delta time belongs: the delta time is lost; "
+        "read with delta 0 (a guess)"
+    )
+    return Fix("delta-inserted", pos, why, b"", b"\x00", guessed=True)
 
 
 @dataclass(frozen=True)
@@ -237,6 +273,9 @@ def _is_ended(buf: bytes, pos: int, stop: int, running: int, lost: Lost, ev: Eve
     return False
 
 
+_Option = tuple[Event, int, Fix, float]  # a reading, where it ends, its fix and penalty
+
+
 def _reframe(
     buf: bytes,
     marks: Sequence[_Mark],
@@ -262,65 +301,9 @@ def _reframe(
             if (now[1] or now[0] >= LOOKAHEAD) and now[3] < 2:
                 continue  # the reading as it is runs well enough
             base = quality(now)
-        options: list[tuple[Event, int, Fix, float]] = []
-        alt = read_event(buf, mark.pos, stop, mark.running, lost, with_delta=False)
-        if not isinstance(alt, Fail) and buf[mark.pos] < 0x80:
-            why = "a delta time is missing (a byte lost); read with delta 0"
-            fix = Fix("delta-missing", mark.pos, why, b"", b"\x00", lossy=True)
-            options.append((Event(mark.pos, 0, alt[0].body, alt[0].running), alt[1], fix, 0.5))
-        dr = read_vlq(buf, mark.pos, stop)
-        if (
-            not isinstance(dr, Fail)
-            and dr[1] < stop
-            and buf[dr[1]] < 0x80
-            and (mark.running is None or mark.running & 0xE0 != 0x80)
-        ):
-            # the status byte of the first note after other events is lost
-            alt = read_event(buf, mark.pos, stop, note_status, lost)
-            if not isinstance(alt, Fail) and _is_ended(
-                buf, alt[1], stop, note_status, lost, alt[0]
-            ):
-                why = (
-                    f"a status byte is lost; the data bytes here read as notes "
-                    f"(status 0x{note_status:02x})"
-                )
-                fix = Fix("status-missing", dr[1], why, b"", bytes([note_status]), lossy=True)
-                options.append((Event(mark.pos, alt[0].delta, alt[0].body), alt[1], fix, 1.0))
-        if not isinstance(dr, Fail) and dr[1] < stop:
-            delta, q = dr
-            status, ds = (buf[q], q + 1) if buf[q] >= 0x80 else (mark.running, q)
-            if (
-                status is not None
-                and status & 0xE0 == 0x80
-                and ds < stop
-                and buf[ds] < 0x80
-                and not lost.hits(mark.pos, ds + 1)
-            ):
-                for key_missing in (True, False):
-                    guess, source = _missing_value(
-                        buf,
-                        ds + 1,
-                        stop,
-                        status,
-                        lost,
-                        status,
-                        buf[ds],
-                        key_missing,
-                        mark.sounding,
-                        velocity,
-                    )
-                    data = (guess, buf[ds]) if key_missing else (buf[ds], guess)
-                    what = "key" if key_missing else "velocity"
-                    why = (
-                        f"a byte of this note event is lost (the reading after it goes wrong "
-                        f"otherwise); its {what} guessed as {guess}, from {source}"
-                    )
-                    at = ds if key_missing else ds + 1
-                    fix = Fix(
-                        "byte-missing", at, why, b"", bytes([guess]), lossy=True, guessed=True
-                    )
-                    body = bytes([status, *data])
-                    options.append((Event(mark.pos, delta, body, q == ds), ds + 1, fix, 0.5))
+        options = _delta_missing(buf, mark, stop, lost)
+        options += _status_missing(buf, mark, stop, lost, note_status)
+        options += _byte_missing(buf, mark, stop, lost, velocity)
         for ev, nxt, fix, penalty in options:
             after, odd = held_after(held, ev)
             penalty += odd
@@ -331,6 +314,70 @@ def _reframe(
             if score - base >= REFRAME_GAIN and (best is None or key > best_key):
                 best, best_key = (mark, _Choice(score, ev, nxt, fix)), key
     return best
+
+
+def _delta_missing(buf: bytes, mark: _Mark, stop: int, lost: Lost) -> list[_Option]:
+    """The event at ``mark`` read as missing its delta time."""
+    alt = read_event(buf, mark.pos, stop, mark.running, lost, with_delta=False)
+    if isinstance(alt, Fail) or buf[mark.pos] >= 0x80:
+        return []
+    why = "a delta time is missing (a byte lost); read with delta 0"
+    fix = Fix("delta-missing", mark.pos, why, b"", b"\x00", lossy=True)
+    return [(Event(mark.pos, 0, alt[0].body, alt[0].running), alt[1], fix, 0.5)]
+
+
+def _status_missing(
+    buf: bytes, mark: _Mark, stop: int, lost: Lost, note_status: int
+) -> list[_Option]:
+    """The data bytes at ``mark`` read as notes whose status byte is lost."""
+    dr = read_vlq(buf, mark.pos, stop)
+    if not (
+        not isinstance(dr, Fail)
+        and dr[1] < stop
+        and buf[dr[1]] < 0x80
+        and (mark.running is None or mark.running & 0xE0 != 0x80)
+    ):
+        return []
+    # the status byte of the first note after other events is lost
+    alt = read_event(buf, mark.pos, stop, note_status, lost)
+    if isinstance(alt, Fail) or not _is_ended(buf, alt[1], stop, note_status, lost, alt[0]):
+        return []
+    why = f"a status byte is lost; the data bytes here read as notes (status 0x{note_status:02x})"
+    fix = Fix("status-missing", dr[1], why, b"", bytes([note_status]), lossy=True)
+    return [(Event(mark.pos, alt[0].delta, alt[0].body), alt[1], fix, 1.0)]
+
+
+def _byte_missing(buf: bytes, mark: _Mark, stop: int, lost: Lost, velocity: int) -> list[_Option]:
+    """The note event at ``mark`` read as missing its key, or its velocity (guessed)."""
+    dr = read_vlq(buf, mark.pos, stop)
+    if isinstance(dr, Fail) or dr[1] >= stop:
+        return []
+    delta, q = dr
+    status, ds = (buf[q], q + 1) if buf[q] >= 0x80 else (mark.running, q)
+    if not (
+        status is not None
+        and status & 0xE0 == 0x80
+        and ds < stop
+        and buf[ds] < 0x80
+        and not lost.hits(mark.pos, ds + 1)
+    ):
+        return []
+    options: list[_Option] = []
+    for key_missing in (True, False):
+        guess, source = _missing_value(
+            buf, ds + 1, stop, status, lost, status, buf[ds], key_missing, mark.sounding, velocity
+        )
+        data = (guess, buf[ds]) if key_missing else (buf[ds], guess)
+        what = "key" if key_missing else "velocity"
+        why = (
+            f"a byte of this note event is lost (the reading after it goes wrong "
+            f"otherwise); its {what} guessed as {guess}, from {source}"
+        )
+        at = ds if key_missing else ds + 1
+        fix = Fix("byte-missing", at, why, b"", bytes([guess]), lossy=True, guessed=True)
+        body = bytes([status, *data])
+        options.append((Event(mark.pos, delta, body, q == ds), ds + 1, fix, 0.5))
+    return options
 
 
 def _closed(buf: bytes, pos: int, stop: int, running: int | None, lost: Lost, held: Held) -> int:
