@@ -4,61 +4,23 @@ The frame search needs a payload model (:mod:`.plausible`) to see where bytes st
 plausible. A format that knows more - a fixed header that a damaged run can be anchored by,
 a way to weigh whole decodings against each other, a repairer that says whether music
 survives - offers it as a :class:`Judge`. The decoder calls only this interface; which
-judge answers for which bytes is decided here (MIDI's lives in ``formats/midi/judge.py``).
+judge answers is the registry's: a handler offers one (MIDI's lives in ``formats/midi/judge.py``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Protocol
+from ..formats.base import HeadEdit, Judge
 
-from .plausible import MidiModel, sniff
-
-
-@dataclass(frozen=True)
-class HeadEdit:
-    """Characters [at, at + drop) are dropped and ``insert`` put in their place."""
-
-    at: int
-    drop: int
-    insert: str
-
-
-class Judge(Protocol):
-    name: str
-    head_chars: int  # characters that encode the payload's fixed header
-    end: bytes  # bytes a whole payload ends with (b"" for none)
-    whole_chars: int  # runs up to this long have their frame repairs weighed whole
-
-    def anchor(self, text: str) -> list[HeadEdit]:
-        """Edits near the start that restore a damaged header, best first."""
-        ...
-
-    def edit_noise(self, edit: HeadEdit) -> tuple[int, int]:
-        """Bytes an edit's inserted characters decode into past the known header."""
-        ...
-
-    def edit_lost(self, edit: HeadEdit, edited: str) -> tuple[int, int]:
-        """Header bytes an edit leaves unknown (their values are not the payload's)."""
-        ...
-
-    def whole_fit(self, data: bytes, lost: list[tuple[int, int]], fixes: int) -> float:
-        """How well a whole decoding reads as the payload."""
-        ...
-
-    def keeps_music(self, data: bytes, lost: list[tuple[int, int]]) -> bool:
-        """Whether the format's repairer reads music from a decoding."""
-        ...
-
-    def beats_strict(self, strict: bytes, data: bytes, lost: list[tuple[int, int]]) -> bool:
-        """Whether frame repairs of a run strict mode accepted read better than without."""
-        ...
+__all__ = ["HeadEdit", "Judge", "judge_for"]
 
 
 def judge_for(head: bytes) -> Judge | None:
-    """The judge for a payload that begins with ``head``, if its format offers one."""
-    if isinstance(sniff(head), MidiModel):
-        from ..formats.midi.judge import MidiJudge
+    """The judge for a payload that begins with ``head``: the first handler in the registry
+    that offers one (the MIDI handler, for a head that reads as MIDI)."""
+    from ..formats import BYTES_HANDLERS
 
-        return MidiJudge()
+    for handler in BYTES_HANDLERS:
+        judge = handler.frame_judge(head)
+        if judge is not None:
+            return judge
     return None

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import ClassVar
+from typing import ClassVar, Protocol
 
 from ..report.models import Repair
 
@@ -84,6 +84,48 @@ class Contents:
     keep: bool = False
 
 
+@dataclass(frozen=True)
+class HeadEdit:
+    """Characters [at, at + drop) are dropped and ``insert`` put in their place."""
+
+    at: int
+    drop: int
+    insert: str
+
+
+class Judge(Protocol):
+    """What a format offers the base64 frame search (see :mod:`..decoding.judge`)."""
+
+    name: str
+    head_chars: int  # characters that encode the payload's fixed header
+    end: bytes  # bytes a whole payload ends with (b"" for none)
+    whole_chars: int  # runs up to this long have their frame repairs weighed whole
+
+    def anchor(self, text: str) -> list[HeadEdit]:
+        """Edits near the start that restore a damaged header, best first."""
+        ...
+
+    def edit_noise(self, edit: HeadEdit) -> tuple[int, int]:
+        """Bytes an edit's inserted characters decode into past the known header."""
+        ...
+
+    def edit_lost(self, edit: HeadEdit, edited: str) -> tuple[int, int]:
+        """Header bytes an edit leaves unknown (their values are not the payload's)."""
+        ...
+
+    def whole_fit(self, data: bytes, lost: list[tuple[int, int]], fixes: int) -> float:
+        """How well a whole decoding reads as the payload."""
+        ...
+
+    def keeps_music(self, data: bytes, lost: list[tuple[int, int]]) -> bool:
+        """Whether the format's repairer reads music from a decoding."""
+        ...
+
+    def beats_strict(self, strict: bytes, data: bytes, lost: list[tuple[int, int]]) -> bool:
+        """Whether frame repairs of a run strict mode accepted read better than without."""
+        ...
+
+
 class Handler:
     """One format: what it is called, where its data is, and how it is made playable.
 
@@ -117,6 +159,11 @@ class Handler:
         """True when ``data`` holds this format cut off mid-piece (so a block that follows
         may continue it)."""
         return False
+
+    def frame_judge(self, head: bytes) -> Judge | None:
+        """A judge of base64 frame repairs for a payload that begins with ``head``, when this
+        format can weigh decodings better than a generic model (None: it cannot)."""
+        return None
 
     def refused(self, data: bytes) -> str:
         """Why an extent this handler found could not be made playable; "" when it was a

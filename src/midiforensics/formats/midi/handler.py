@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from ..base import Extent, Handler, Lost, MusicResult
+from ..base import Extent, Handler, Judge, Lost, MusicResult
 
 
 class MidiHandler(Handler):
@@ -38,6 +38,15 @@ class MidiHandler(Handler):
             pos += 8 + length
             tracks += 1
         return pos > len(data) or tracks < declared
+
+    def frame_judge(self, head: bytes) -> Judge | None:
+        from ...decoding.plausible import MidiModel, sniff
+
+        if not isinstance(sniff(head), MidiModel):
+            return None
+        from .judge import MidiJudge
+
+        return MidiJudge()
 
     def refused(self, data: bytes) -> str:
         if b"MThd" not in data:

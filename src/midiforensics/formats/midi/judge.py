@@ -14,8 +14,8 @@ import binascii
 
 from ...decoding.chars import merge as _merge
 from ...decoding.chars import partial as _partial
-from ...decoding.judge import HeadEdit
 from ...decoding.plausible import CHUNK, TRACK, MidiModel, MidiState, _event, _vlq
+from ..base import HeadEdit
 from .spec import EOT_EVENT
 
 _JUDGE_WHOLE = 1 << 16  # bytes: strict MIDI up to this size is weighed against its repairs
@@ -23,7 +23,7 @@ _JUDGE_MARGIN = 2.0  # events' worth repairs of a strict run must gain (see midi
 
 
 class MidiJudge:
-    """The :class:`~midiforensics.decoding.judge.Judge` for Standard MIDI Files."""
+    """The :class:`~midiforensics.formats.base.Judge` for Standard MIDI Files."""
 
     name = "midi"
     head_chars = 24  # characters 0-23 encode bytes 0-17
