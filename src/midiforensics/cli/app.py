@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -11,27 +10,12 @@ import typer
 from typer._click.core import Command as ClickCommand
 from typer._click.core import Context  # typer 0.29 vendors click
 from typer._click.exceptions import UsageError
-from typer.core import TyperCommand, TyperGroup
+from typer.core import TyperGroup
 
 from .. import __version__
+from .common import EXIT_FOUND, EXIT_INTERRUPTED, EXIT_NOTHING, EXIT_USAGE, Command
+from .common import err as _err
 from .distributed import ColumnOpt, IdOpt, SchedulerOpt
-
-_TYPE_LABEL = re.compile(r" <[A-Za-z\[\]|, ]+>")
-_BRACED = re.compile(r"\{([A-Z.]+)\}\.\.\.")
-
-
-def clean_help(text: str) -> str:
-    """Help without typer's type labels (``<list[str]>``, blanked so columns stay aligned)
-    and with ``FILE...`` for ``{FILE...}...`` in the usage line."""
-    text = _TYPE_LABEL.sub(lambda m: " " * len(m.group()), text)
-    return _BRACED.sub(r"\1", text)
-
-
-class Command(TyperCommand):
-    """A command whose help reads cleanly (see :func:`clean_help`)."""
-
-    def get_help(self, ctx: Context) -> str:
-        return clean_help(super().get_help(ctx))
 
 
 class _Group(TyperGroup):
@@ -61,16 +45,9 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 
-EXIT_FOUND, EXIT_NOTHING, EXIT_USAGE = 0, 1, 2
-EXIT_INTERRUPTED = 130  # Ctrl-C (see cli/interrupt.py)
-
 
 class InputError(Exception):
     """A bad path or unreadable input: one line to stderr, exit 2."""
-
-
-def _err(msg: str) -> None:
-    sys.stderr.write(f"mf: error: {msg}\n")
 
 
 def _read(arg: str) -> tuple[str, bytes]:

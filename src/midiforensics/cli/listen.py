@@ -209,7 +209,7 @@ def show_cmd(
 
 def register(app: typer.Typer) -> None:
     """Add ``play``, ``render`` and ``show`` to the main app."""
-    from .app import Command
+    from .common import Command
 
     app.command("play", cls=Command)(play_cmd)
     app.command("render", cls=Command)(render_cmd)

@@ -14,7 +14,8 @@ from pathlib import Path
 def decode_to_stdout(inputs: list[str], details: bool = False) -> int:
     from ..inputs.files import expand_inputs
     from ..report.rich import STDOUT, RichRenderer, make_console
-    from .app import EXIT_FOUND, EXIT_NOTHING, EXIT_USAGE, _err
+    from .common import EXIT_FOUND, EXIT_NOTHING, EXIT_USAGE
+    from .common import err as _err
     from .run import RunError, run_one
 
     files, errors = expand_inputs(inputs)
