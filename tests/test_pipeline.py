@@ -111,3 +111,38 @@ def test_a_binary_input_is_not_copied_into_the_output(tmp_path: Path) -> None:
     text = "Here is the image:\n" + base64.b64encode(png).decode() + "\n"
     found = midiforensics.decode(text, out_dir=tmp_path / "out2", strict=True)
     assert [a.kind for a in found.artifacts] == ["binary"]
+
+
+TUNE = "X:1\nT:Air\nM:4/4\nL:1/8\nK:G\n" + "GABc dedB|" * 30 + "\n"
+
+
+def test_a_piece_from_a_run_cut_off_upstream_is_salvaged() -> None:
+    chars = base64.b64encode(TUNE.encode()).decode()
+    report = midiforensics.decode("Here:\n" + chars[: len(chars) // 2] + "...\n", strict=True)
+    assert report.pieces == 1
+    (art,) = [a for a in report.artifacts if a.kind == "midi"]
+    assert art.verdict == "salvaged" and art.confidence <= 0.75
+    piece = [a for a in report.artifacts if a.piece == art.piece]  # a score's repairs sit on
+    assert any(r.kind == "upstream-loss" and r.loss == "lost" for a in piece for r in a.repairs)
+
+
+def test_containers_nested_too_deep_say_so() -> None:
+    import gzip
+
+    data = TUNE.encode()
+    for _ in range(6):
+        data = gzip.compress(data, mtime=0)
+    report = midiforensics.decode("Here:\n" + base64.b64encode(data).decode() + "\n", strict=True)
+    assert report.pieces == 0
+    assert any(p.kind == "budget" and "nesting" in p.message for p in report.problems)
+
+
+def test_a_cut_gzip_is_a_problem_not_silence() -> None:
+    import gzip
+
+    data = gzip.compress((TUNE * 40).encode(), mtime=0)
+    report = midiforensics.decode(base64.b64encode(data[: len(data) // 2]).decode(), strict=True)
+    assert any("gzip data ends early" in p.message for p in report.problems)
+    for art in report.artifacts:
+        if art.kind == "midi":
+            assert art.verdict in ("salvaged", "fragment")

@@ -14,15 +14,28 @@ from . import classify
 from .formats import BYTES_HANDLERS
 from .formats.base import Contents, Handler, MusicResult
 from .report.locator import Locator
-from .report.models import Blob, Problem, Segment
-from .work import MAX_DEPTH, Context, FileOut, PayloadTask, PieceOut, Stage, TextTask
+from .report.models import Blob, Problem, Repair, Segment
+from .work import (
+    MAX_DEPTH,
+    Context,
+    FileOut,
+    PayloadTask,
+    PieceOut,
+    Stage,
+    TextTask,
+    with_inherited_loss,
+)
 
 BIN_MIN = 64  # smaller unknown payloads are reported, not written
 
 
-def split_payload(blob: Blob, label: str, ctx: Context) -> Stage:
+def split_payload(
+    blob: Blob, label: str, ctx: Context, inherited: tuple[Repair, ...] = ()
+) -> Stage:
     data = blob.data
-    for piece in classify.split(data, blob.lost):
+    inherited = (*inherited, *(r for r in blob.repairs if r.loss))
+    pieces = ctx.safe(blob.provenance, classify.split, data, blob.lost)
+    for piece in pieces or ():
         seg = Segment(blob.id, piece.start, piece.end, piece.kind, piece.confidence)
         chunk = data[piece.start : piece.end]
         lost = [
@@ -39,13 +52,19 @@ def split_payload(blob: Blob, label: str, ctx: Context) -> Stage:
             continue
         if piece.kind == "text":
             yield seg
-            yield from _text(chunk, lost, chain, seg_label, blob.depth, ctx)
+            yield from _text(chunk, lost, chain, seg_label, blob.depth, ctx, inherited)
             continue
-        yield from _segment(seg, chunk, lost, blob, chain, seg_label, ctx)
+        yield from _segment(seg, chunk, lost, blob, chain, seg_label, ctx, inherited)
 
 
 def _text(
-    chunk: bytes, lost: list[tuple[int, int]], chain: str, label: str, depth: int, ctx: Context
+    chunk: bytes,
+    lost: list[tuple[int, int]],
+    chain: str,
+    label: str,
+    depth: int,
+    ctx: Context,
+    inherited: tuple[Repair, ...],
 ) -> Stage:
     kept = classify.drop_lost(chunk, lost)
     text = classify.decode_text(kept)
@@ -54,6 +73,7 @@ def _text(
     if depth < MAX_DEPTH:
         task = TextTask.of(text, chain, f"{label}-", depth + 1)
         task.lost = _lost_points(kept, lost)
+        task.inherited = inherited
         yield task
     else:
         yield Problem(chain, f"nesting deeper than {MAX_DEPTH}: not searched", "budget")
@@ -71,6 +91,7 @@ def _segment(
     chain: str,
     label: str,
     ctx: Context,
+    inherited: tuple[Repair, ...],
 ) -> Stage:
     if seg.kind == "padding":
         yield seg
@@ -80,11 +101,12 @@ def _segment(
         if isinstance(res, MusicResult):
             yield seg
             at = Locator(blob.provenance).bytes_from(seg.start)
+            res = with_inherited_loss(res, inherited)
             yield PieceOut(res, h.name, label, chain, at, h.suffix)
             return
         if isinstance(res, Contents):
             yield seg
-            yield from _contents(res, seg, chunk, blob, chain, label)
+            yield from _contents(res, seg, chunk, blob, chain, label, inherited)
             return
         if h.name == seg.kind:  # the handler found this extent but cannot read it
             why = h.refused(chunk)
@@ -105,13 +127,23 @@ def _is_input(blob: Blob) -> bool:
 
 
 def _contents(
-    res: Contents, seg: Segment, chunk: bytes, blob: Blob, chain: str, label: str
+    res: Contents,
+    seg: Segment,
+    chunk: bytes,
+    blob: Blob,
+    chain: str,
+    label: str,
+    inherited: tuple[Repair, ...],
 ) -> Stage:
     for message in res.problems:
         yield Problem(chain, message)
-    if res.keep and not _is_input(blob):
+    deep = blob.depth >= MAX_DEPTH
+    if (res.keep or (deep and res.members)) and not _is_input(blob):
         yield FileOut(f"{label}-{seg.kind}.bin", chunk, "binary", chain)
-    if blob.depth >= MAX_DEPTH:
+    if deep:
+        if res.members:
+            why = f"nesting deeper than {MAX_DEPTH}: {seg.kind} members not searched"
+            yield Problem(chain, why, "budget")
         return
     for step, short, data in res.members:
         yield PayloadTask(
@@ -122,6 +154,7 @@ def _contents(
             blob.depth + 1,
             f"{chain} {step}",
             parent=blob.id,
+            inherited=(*inherited, *res.lost),
         )
 
 

@@ -56,7 +56,9 @@ class Pipeline:
         if isinstance(task, TextTask):
             return search_text(task, self.ctx)
         blob = self._admit(task)
-        return iter(()) if blob is None else split_payload(blob, task.label, self.ctx)
+        if blob is None:
+            return iter(())
+        return split_payload(blob, task.label, self.ctx, task.inherited)
 
     def _record(self, item: Item) -> None:
         if isinstance(item, Span):
@@ -86,7 +88,7 @@ class Pipeline:
             return None
         if self.decoded + len(task.data) > MAX_DECODED:
             self.problems.append(
-                Problem(task.where, "decoded-size budget exhausted: payload skipped")
+                Problem(task.where, "decoded-size budget exhausted: payload skipped", "budget")
             )
             return None
         self.decoded += len(task.data)
@@ -153,7 +155,8 @@ def run(
     elif text is not None:
         messages = p.ctx.safe(name, split_export, text)
         if messages:
-            for group in message_groups(messages):
+            groups = p.ctx.safe(name, message_groups, messages) or [[m] for m in messages]
+            for group in groups:
                 m = group[0]
                 body = "\n\n".join(g.text for g in group)
                 more = f" (+{len(group) - 1} continued)" if len(group) > 1 else ""

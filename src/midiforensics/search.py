@@ -15,7 +15,7 @@ from .formats import TEXT_HANDLERS
 from .formats.base import MusicResult
 from .locate import FINDERS, Run, drop_prefix, glued_prefix, join_runs
 from .report.models import Problem, Repair, Span
-from .work import Context, PayloadTask, PieceOut, Stage, TextTask
+from .work import Context, PayloadTask, PieceOut, Stage, TextTask, with_inherited_loss
 
 MAX_JOIN_GAP = 4000  # characters of prose between two blocks of one split blob
 _ENC_LABEL = {"base64": "b64", "hex": "hex", "bytes-literal": "bytes", "decimal": "dec"}
@@ -25,7 +25,7 @@ def search_text(task: TextTask, ctx: Context) -> Stage:
     taken: list[tuple[int, int]] = []
     for h in TEXT_HANDLERS:
         found: list[tuple[int, MusicResult]] = []
-        for s, e, payload in ctx.safe(task.where(0), h.detect, task.text) or []:
+        for s, e, payload in ctx.safe(task.where(0), h.detect, task.text) or ():
             if _overlaps(s, e, taken):
                 continue
             yield span_of(task, s, e, h.name)
@@ -35,17 +35,19 @@ def search_text(task: TextTask, ctx: Context) -> Stage:
                 lost = [(at - s, at - s + n) for at, n in task.lost.items() if s <= at <= e]
                 res = ctx.safe(task.where(s), h.repair, payload, lost)
                 if isinstance(res, MusicResult):
-                    found.append((s, _with_loss(res, lost)))
+                    found.append((s, with_inherited_loss(_with_loss(res, lost), task.inherited)))
                 elif len(ctx.problems) == failures:  # not a failure already reported
                     why = f"{h.name} found here, but no notes in it could be read"
                     yield Problem(task.where(s), why, "unread")
-        for s, res in h.combine(found):
+        for s, res in ctx.safe(task.where(0), h.combine, found) or found:
             label = f"{task.label}{h.label or h.name}-L{task.linecol(s)[0]}"
             yield PieceOut(res, h.name, label, task.where(s), task.shifted(s), h.suffix)
     runs: list[Run] = []
     for finder in FINDERS:
-        got = finder.find(task.text)
-        runs += _stitch(task.text, got, ctx) if finder.stitch else got
+        got = ctx.safe(task.where(0), finder.find, task.text) or []
+        if finder.stitch:
+            got = ctx.safe(task.where(0), _stitch, task.text, got, ctx) or got
+        runs += got
     last_end = 0
     for run in sorted(runs, key=lambda r: (r.start, -(r.end - r.start))):
         if run.start < last_end or _overlaps(run.start, run.end, taken):
@@ -195,7 +197,9 @@ def _encoded(task: TextTask, run: Run, ctx: Context) -> Stage:
     chain = f"{where} {run.encoding}"
     if repairs:
         chain += f" ({len(repairs)} decode repairs)"
-    yield PayloadTask(data, span, chain, label, task.depth, where, tuple(repairs), lost)
+    yield PayloadTask(
+        data, span, chain, label, task.depth, where, tuple(repairs), lost, inherited=task.inherited
+    )
 
 
 def _strict_base64(run: Run) -> bytes | None:

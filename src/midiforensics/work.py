@@ -9,7 +9,7 @@ on, so finds are numbered in the order they sit in the input.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .formats.base import MusicResult
@@ -32,6 +32,7 @@ class TextTask:
     line0: int = 0  # lines of the input before this text (a window of a large file)
     base: int = 0  # characters of the input before this text
     lost: dict[int, int] = field(default_factory=dict)  # offset -> bytes lost there (decoding)
+    inherited: tuple[Repair, ...] = ()  # data lost upstream (a cut run, a cut container)
 
     @classmethod
     def of(cls, text: str, chain: str = "", label: str = "", depth: int = 0, line0: int = 0,
@@ -63,6 +64,7 @@ class PayloadTask:
     repairs: tuple[Repair, ...] = ()
     lost: tuple[tuple[int, int], ...] = ()
     parent: str | None = None  # the blob this payload was found in (a container's member)
+    inherited: tuple[Repair, ...] = ()  # data lost upstream (a cut container it was read from)
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,28 @@ class FileOut:
     data: bytes = field(repr=False)
     kind: str
     source: str
+
+
+def with_inherited_loss(res: MusicResult, inherited: tuple[Repair, ...]) -> MusicResult:
+    """A piece read from data that lost something upstream (a run cut off, a container cut
+    short) has lost something too, whatever its own handler could mend: it is salvaged."""
+    if not inherited or res.verdict not in ("intact", "repaired"):
+        return res
+    kinds = ", ".join(sorted({f"{r.stage} {r.kind}" for r in inherited}))
+    mark = Repair(
+        stage="decode",
+        kind="upstream-loss",
+        reason=f"the data this piece was read from lost something before it ({kinds})",
+        offset=0,
+        confidence=0.7,
+        loss="lost",
+    )
+    return replace(
+        res,
+        repairs=(*res.repairs, mark),
+        verdict="salvaged",
+        confidence=min(res.confidence, 0.75),
+    )
 
 
 Item = TextTask | PayloadTask | PieceOut | FileOut | Span | Segment | Problem

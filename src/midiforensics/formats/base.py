@@ -82,6 +82,7 @@ class Contents:
     members: tuple[tuple[str, str, bytes], ...] = ()
     problems: tuple[str, ...] = ()
     keep: bool = False
+    lost: tuple[Repair, ...] = ()  # what the container lost (cut short): its members inherit it
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,8 @@ class ZipHandler(Handler):
         problems = tuple(r.reason for r in notes)
         if not members:
             problems += ("zip could not be read: no member within bounds",)
-        return Contents(members=named, problems=problems, keep=True)
+        cut = tuple(r for r in notes if r.loss)
+        return Contents(members=named, problems=problems, keep=True, lost=cut)
 
 
 class GzipHandler(Handler):
@@ -50,7 +51,10 @@ class GzipHandler(Handler):
         inner, problem = gunzip(data)
         if inner is None:
             return Contents(problems=(problem,))
-        return Contents(members=(("gunzip", "gz", inner),))
+        if not problem:
+            return Contents(members=(("gunzip", "gz", inner),))
+        cut = Repair(stage="gzip", kind="truncated", reason=problem, offset=len(data), loss="lost")
+        return Contents(members=(("gunzip", "gz", inner),), problems=(problem,), lost=(cut,))
 
 
 def zip_members(data: bytes) -> tuple[dict[str, bytes], list[Repair]]:
@@ -147,7 +151,8 @@ def _by_local_headers(data: bytes, notes: list[Repair]) -> dict[str, bytes]:
 
 
 def gunzip(data: bytes) -> tuple[bytes | None, str]:
-    """The inflated gzip member, or None and why not (damaged, or a decompression bomb)."""
+    """The inflated gzip member, or None, and what went wrong: damaged, a decompression bomb
+    (None), or cut off (the data read as far as it goes, and a message)."""
     try:
         d = zlib.decompressobj(16 + zlib.MAX_WBITS)
         out = d.decompress(data, MAX_INFLATE)
@@ -155,4 +160,6 @@ def gunzip(data: bytes) -> tuple[bytes | None, str]:
         return None, f"gzip data is damaged: {exc}"
     if d.unconsumed_tail:
         return None, f"gzip expands past {MAX_INFLATE >> 20} MB: refused (decompression bomb?)"
+    if not d.eof:
+        return out, "gzip data ends early (cut off?): read as far as it goes"
     return out, ""
