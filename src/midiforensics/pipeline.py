@@ -12,7 +12,6 @@ from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from .classify import BINARY_MAGIC
 from .inputs.raw import read_input, unescape_html_page
 from .output import Output
 from .payload import split_payload
@@ -69,7 +68,7 @@ class Pipeline:
             self.problems.append(item)
         elif isinstance(item, PieceOut):
             self.problems.extend(self.output.music(item))
-        elif isinstance(item, FileOut) and self.ctx.repair:
+        elif isinstance(item, FileOut):
             self.output.file(item)
 
     def _admit(self, task: PayloadTask) -> Blob | None:
@@ -235,4 +234,4 @@ def _music_found(spans: list[Span], segments: list[Segment]) -> bool:
     )
 
 
-__all__ = ["BINARY_MAGIC", "read_input", "run", "run_windows", "scan_verdict", "verdict"]
+__all__ = ["read_input", "run", "run_windows", "scan_verdict", "verdict"]

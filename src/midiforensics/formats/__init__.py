@@ -37,12 +37,4 @@ BYTES_HANDLERS = tuple(h for h in HANDLERS if h.reads == "bytes")
 MUSIC_KINDS = frozenset(h.name for h in HANDLERS if not h.container)
 
 
-def handler(name: str) -> Handler:
-    """The handler called ``name``; KeyError when there is none."""
-    for h in HANDLERS:
-        if h.name == name:
-            return h
-    raise KeyError(name)
-
-
-__all__ = ["BYTES_HANDLERS", "HANDLERS", "MUSIC_KINDS", "TEXT_HANDLERS", "Handler", "handler"]
+__all__ = ["BYTES_HANDLERS", "HANDLERS", "MUSIC_KINDS", "TEXT_HANDLERS", "Handler"]

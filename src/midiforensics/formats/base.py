@@ -37,7 +37,7 @@ class MusicResult:
     seconds: float
     tempo_bpm: float | None = None
     musicxml: str | None = None
-    source_text: str | None = None  # the score text as found (after unescaping), for ABC
+    source_text: str | None = None  # the piece's own text (an ABC tune), written beside its MIDI
     # what a plain reader (music21) makes of the input as found, when the repair changed it:
     # "reads 6 notes: C4 C4 C4 C4 C4 C4" or "refuses it (ParseError)"; "" when not compared
     as_found: str = ""

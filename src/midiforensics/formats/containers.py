@@ -18,13 +18,13 @@ from .base import Contents, Handler, Lost
 MAX_INFLATE = 64 * 1024 * 1024  # one member, inflated
 MAX_RATIO = 200  # inflated / compressed, for one zip member
 MAX_MEMBERS = 1000  # files read from one zip
-_LOCAL = b"PK\x03\x04"
+ZIP_MAGIC = b"PK\x03\x04"  # a local file header
 
 
 class ZipHandler(Handler):
     name: ClassVar[str] = "zip"
     reads: ClassVar[str] = "bytes"
-    magic: ClassVar[tuple[bytes, ...]] = (b"PK\x03\x04",)
+    magic: ClassVar[tuple[bytes, ...]] = (ZIP_MAGIC,)
     container: ClassVar[bool] = True
 
     def repair(self, data: str | bytes, lost: Lost) -> Contents | None:
@@ -100,14 +100,14 @@ def _by_directory(data: bytes) -> dict[str, bytes]:
 def _by_local_headers(data: bytes, notes: list[Repair]) -> dict[str, bytes]:
     """Read members from local headers alone (the central directory is missing)."""
     out: dict[str, bytes] = {}
-    pos = data.find(_LOCAL)
+    pos = data.find(ZIP_MAGIC)
     while pos >= 0 and len(out) < MAX_MEMBERS and pos + 30 <= len(data):
         (_, _, flags, method, _, _, _, csize, _, nlen, xlen) = struct.unpack_from(
             "<IHHHHHIIIHH", data, pos
         )
         name = data[pos + 30 : pos + 30 + nlen].decode("utf-8", "replace")
         start = pos + 30 + nlen + xlen
-        nxt = data.find(_LOCAL, start)
+        nxt = data.find(ZIP_MAGIC, start)
         end = start + csize if csize and not flags & 8 else (nxt if nxt >= 0 else len(data))
         raw = data[start:end]
         if method == 0:

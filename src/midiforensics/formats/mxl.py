@@ -12,15 +12,14 @@ from dataclasses import replace
 from typing import ClassVar
 
 from .base import VERDICTS, Handler, Lost, MusicResult, verdict_for
-from .containers import zip_members
+from .containers import ZIP_MAGIC, zip_members
 
-_LOCAL = b"PK\x03\x04"
 _ENC_RE = re.compile(rb"""^<\?xml[^>]*encoding\s*=\s*["']([A-Za-z0-9_.:-]+)["']""")
 
 
 def read_mxl(data: bytes) -> MusicResult | None:
     """The repaired root score of an MXL zip; None when it holds no MusicXML."""
-    if not isinstance(data, bytes | bytearray) or not data.startswith(_LOCAL):
+    if not isinstance(data, bytes | bytearray) or not data.startswith(ZIP_MAGIC):
         return None
     found, notes = zip_members(bytes(data))
     members = {n: body for n, body in found.items() if _plain_path(n)}
@@ -91,7 +90,7 @@ class MXLHandler(Handler):
     name: ClassVar[str] = "mxl"
     suffix: ClassVar[str] = ".musicxml"
     reads: ClassVar[str] = "bytes"
-    magic: ClassVar[tuple[bytes, ...]] = (_LOCAL,)
+    magic: ClassVar[tuple[bytes, ...]] = (ZIP_MAGIC,)
 
     def repair(self, data: str | bytes, lost: Lost) -> MusicResult | None:
         return read_mxl(data) if isinstance(data, bytes) else None

@@ -17,10 +17,6 @@ class Locator:
 
     chain: str = ""
 
-    def then(self, step: str) -> Locator:
-        """The locator of data reached from here by ``step`` (``gunzip``, ``member 2``)."""
-        return Locator(f"{self.chain} {step}" if self.chain else step)
-
     def text(self, line: int, col: int) -> str:
         """A line and column of this data, read as text."""
         here = f"L{line}:C{col}"

@@ -34,9 +34,6 @@ class Repair:
     loss: str = ""  # "" | "lost" | "guessed"
 
 
-LOSSES = ("", "lost", "guessed")
-
-
 @dataclass(frozen=True)
 class Span:
     """Where an encoded run sits in one text (the input, or a decoded payload)."""

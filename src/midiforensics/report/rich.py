@@ -19,6 +19,7 @@ from rich.padding import Padding
 from rich.text import Text
 from rich.theme import Theme
 
+from ..formats.base import VERDICTS
 from .models import Artifact, Blob, Problem, Repair, Report
 
 THEME = Theme(
@@ -39,14 +40,12 @@ MAX_PIECES = 12  # piece lines in the default view
 MAX_PROBLEMS = 6  # problem lines (kinds) in the default view
 PREVIEW_CHARS = 150
 
-VERDICTS = ("intact", "repaired", "salvaged", "fragment")
 _VERDICT_STYLE = {
     "intact": "mf.good",
     "repaired": "mf.warn",
     "salvaged": "mf.bad",
     "fragment": "mf.dim",
 }
-_MUSIC = ("midi", "musicxml", "abc")
 STDOUT = "-"  # ``Report.out_dir`` when the one MIDI file went to standard output
 
 # problems that repeat, said once with a count: (pattern, plural phrase)
@@ -136,7 +135,7 @@ def _pieces(report: Report) -> list[list[Artifact]]:
     """The artifacts of each piece (a .mid and its .musicxml), in the order written."""
     by_piece: dict[int, list[Artifact]] = {}
     for a in report.artifacts:
-        if a.piece is not None and a.kind in _MUSIC:
+        if a.piece is not None and a.kind in _music():
             by_piece.setdefault(a.piece, []).append(a)
     return list(by_piece.values())
 
@@ -187,7 +186,7 @@ def _also_written(report: Report, pieces: list[list[Artifact]]) -> Counter[str]:
     for a in report.artifacts:
         if id(a) in mains or not a.path:
             continue
-        out[os.path.splitext(a.path)[1] if a.kind in _MUSIC else a.kind] += 1
+        out[os.path.splitext(a.path)[1] if a.kind in _music() else a.kind] += 1
     return out
 
 
@@ -329,7 +328,7 @@ class RichRenderer:
                 name = os.path.basename(a.path) if a.path else "(not written)"
                 facts = (
                     f"{a.notes} notes, {_length(a.seconds, a.tempo_bpm)}"
-                    if a.kind in _MUSIC
+                    if a.kind in _music()
                     else ""
                 )
                 verdict = f" {a.verdict} {a.confidence:.2f}" if a.verdict else ""
@@ -380,3 +379,11 @@ def repair_lines(repairs: tuple[Repair, ...], where: Locations) -> list[Renderab
 
 def make_console(file: object = None, width: int | None = None) -> Console:
     return Console(theme=THEME, file=file, width=width, highlight=False)  # type: ignore[arg-type]
+
+
+def _music() -> frozenset[str]:
+    """Artifact kinds that belong to a piece: its MIDI, its MusicXML, and the handlers' own
+    texts (an ABC tune, a LilyPond score)."""
+    from ..formats import MUSIC_KINDS
+
+    return MUSIC_KINDS | {"midi", "musicxml"}

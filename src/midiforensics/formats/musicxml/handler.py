@@ -59,8 +59,6 @@ def tempo_from_fragments(found: list[tuple[int, MusicResult]]) -> list[tuple[int
         midi = _with_tempo(res.midi, bpm)
         if midi is None:
             continue
-        from ..midi.carve import midi_summary
-
         fix = Repair(
             stage="musicxml",
             kind="tempo-from-fragment",
@@ -75,7 +73,6 @@ def tempo_from_fragments(found: list[tuple[int, MusicResult]]) -> list[tuple[int
                 res,
                 midi=midi,
                 tempo_bpm=bpm,
-                seconds=midi_summary(midi)[2],
                 repairs=(*res.repairs, fix),
                 musicxml=_xml_with_tempo(res.musicxml, bpm),
                 verdict="repaired" if res.verdict == "intact" else res.verdict,
