@@ -95,3 +95,12 @@ def playable_pieces(text: str) -> list[Artifact]:
     """The MIDI artifacts with notes that ``decode`` makes of ``text`` (no folder: bytes)."""
     report = midiforensics.decode(text)
     return [a for a in report.artifacts if a.kind == "midi" and a.notes > 0]
+
+
+def one_piece_onsets(text: str) -> list[tuple[float, int]]:
+    """(onset in quarter notes, pitch) of the one piece ``decode`` makes of ``text``."""
+    found = playable_pieces(text)
+    assert len(found) == 1, found
+    assert found[0].data is not None
+    tpb = mido.MidiFile(file=io.BytesIO(found[0].data)).ticks_per_beat
+    return [(t / tpb, p) for t, p in midi_notes(found[0].data)]

@@ -9,22 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from midiforensics.report.models import Artifact
-
-from .conftest import CORPUS, midi_notes, playable_pieces
+from .conftest import CORPUS, midi_notes, one_piece_onsets, playable_pieces
 
 FORMATS = CORPUS / "formats"
 
 
-def pieces(text: str) -> list[Artifact]:
-    return playable_pieces(text)
-
-
-def notes(text: str) -> list[tuple[float, int]]:
-    found = pieces(text)
-    assert len(found) == 1, found
-    assert found[0].data is not None
-    return [(t / 480, p) for t, p in midi_notes(found[0].data)]
+pieces = playable_pieces
+notes = one_piece_onsets
 
 
 def fenced(code: str) -> str:
