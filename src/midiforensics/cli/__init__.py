@@ -1,9 +1,11 @@
-"""The ``mf`` command line (typer): decode, scan, repair, play, render, show."""
+"""The ``mf`` command line (typer): decode, scan, repair, play, render, show, serve.
+
+The typer app is ``midiforensics.cli.app:app``; it is not offered here as ``cli.app``,
+where the submodule of that name would shadow it once imported."""
 
 from __future__ import annotations
 
 import sys
-from typing import Any
 
 
 def main() -> None:
@@ -19,12 +21,4 @@ def main() -> None:
         sys.exit(EXIT_INTERRUPTED)
 
 
-def __getattr__(name: str) -> Any:
-    if name == "app":  # imported when asked for: ``mf`` installs its Ctrl-C handler first
-        from .app import app
-
-        return app
-    raise AttributeError(name)
-
-
-__all__ = ["app", "main"]
+__all__ = ["main"]
