@@ -16,7 +16,7 @@ from .inputs.raw import read_input, unescape_html_page
 from .output import Output
 from .payload import split_payload
 from .report.models import Blob, Problem, Report, Segment, Span
-from .search import search_text
+from .search import decode_run, search_text
 from .work import Context, FileOut, Item, PayloadTask, PieceOut, TextTask
 
 if TYPE_CHECKING:
@@ -154,7 +154,12 @@ def run(
     elif text is not None:
         messages = p.ctx.safe(name, split_export, text)
         if messages:
-            groups = p.ctx.safe(name, message_groups, messages) or [[m] for m in messages]
+
+            def decoded(payload: str) -> bytes:
+                return bytes(decode_run(payload, p.ctx).data)
+
+            groups = p.ctx.safe(name, message_groups, messages, decoded)
+            groups = groups or [[m] for m in messages]
             for group in groups:
                 m = group[0]
                 body = "\n\n".join(g.text for g in group)

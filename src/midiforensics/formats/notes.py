@@ -9,6 +9,7 @@ resolution, so the same notes always make the same bytes.
 from __future__ import annotations
 
 import io
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -69,9 +70,31 @@ def piece(
     (:func:`verdict_for`); a guessed or lost value lowers the confidence."""
     import mido
 
-    notes = [n for n in notes if 0 <= n.pitch <= 127 and n.length > 0 and n.onset >= 0]
+    given = len(notes)
+    notes = [
+        n
+        for n in notes
+        if 0 <= n.pitch <= 127
+        and math.isfinite(n.onset + n.length)
+        and n.length > 0
+        and n.onset >= 0
+    ]
     if not notes:
         return None
+    if len(notes) < given:  # a note no MIDI file can hold is left out, and said so
+        left = given - len(notes)
+        repairs = (
+            *repairs,
+            Repair(
+                stage="notes",
+                kind="unplayable-note",
+                reason=f"{left} note{'s' if left != 1 else ''} outside MIDI's range (a pitch "
+                "past 0-127, no length, a negative or endless time): left out",
+                offset=0,
+                confidence=0.8,
+                loss="lost",
+            ),
+        )
     mf = mido.MidiFile(type=1, ticks_per_beat=TICKS)
     voices = sorted({n.voice for n in notes})
     for k, voice in enumerate(voices):
