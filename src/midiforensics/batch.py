@@ -86,9 +86,10 @@ def _fail(path: str, out_dir: str | None, msg: str) -> BatchItem:
 
 
 def process_one(
-    path: str, out_dir: str | None, write: bool = True, json_mode: bool = False
+    path: str, out_dir: str | None, write: bool = True, json_mode: bool = False, jobs: int = 1
 ) -> BatchItem:
-    """Run the pipeline on one file (in a worker process or in this one). Never raises."""
+    """Run the pipeline on one file (in a worker process or in this one; a large text's
+    windows in ``jobs`` processes). Never raises."""
     try:
         from . import pipeline
 
@@ -107,7 +108,9 @@ def process_one(
             report = pipeline.run(data, out_dir=out_dir, name=name, repair=write)
         else:
             size = Path(path).stat().st_size
-            report = pipeline.run_windows(data, out_dir=out_dir, name=name, repair=write, size=size)
+            report = pipeline.run_windows(
+                data, out_dir=out_dir, name=name, repair=write, size=size, jobs=jobs
+            )
         doc = None
         if json_mode:
             from .report.json import to_dict
@@ -188,7 +191,7 @@ def run_batch(
             for i, f in enumerate(files):
                 if progress is not None and task is not None:
                     progress.update(task, description=_short(str(f)))
-                results[i] = process_one(str(f), dirs[i], write, json_mode)
+                results[i] = process_one(str(f), dirs[i], write, json_mode, jobs)
                 if progress is not None and task is not None:
                     progress.advance(task)
     finally:
@@ -200,7 +203,7 @@ def run_batch(
     ]
 
 
-def _ignore_sigint() -> None:
+def ignore_sigint() -> None:
     """In a worker: Ctrl-C on the terminal reaches every process of the group; the parent
     handles it (and ends the workers), so the workers print nothing."""
     import signal
@@ -225,7 +228,7 @@ def _run_pool(
 
     ctx = multiprocessing.get_context("spawn")
     pool = ProcessPoolExecutor(
-        max_workers=min(jobs, len(files)), mp_context=ctx, initializer=_ignore_sigint
+        max_workers=min(jobs, len(files)), mp_context=ctx, initializer=ignore_sigint
     )
     try:
         futures = {

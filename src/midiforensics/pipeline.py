@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .inputs.raw import read_input, unescape_html_page
 from .output import Output
@@ -105,6 +105,32 @@ class Pipeline:
         self.blobs.append(blob)
         return blob
 
+    def replay(self, events: list[Event]) -> None:
+        """Record what a worker's stages yielded for one window (:func:`search_window`) as if
+        they had run here: payloads are admitted here, and what a payload refused here led
+        to is left out."""
+        ids: dict[str, str] = {}  # the worker's blob ids -> ours
+        skip = 0
+        for ev in events:
+            kind = ev[0]
+            if skip:
+                skip += 1 if kind == "task" else -1 if kind == "end" else 0
+                continue
+            if kind == "task":
+                task: PayloadTask = ev[1]
+                if task.parent is not None:
+                    task = replace(task, parent=ids.get(task.parent, task.parent))
+                blob = self._admit(task)
+                if blob is None:
+                    skip = 1
+                elif ev[2] is not None:
+                    ids[ev[2]] = blob.id
+            elif kind == "item":
+                item = ev[1]
+                if isinstance(item, Segment):
+                    item = replace(item, blob=ids.get(item.blob, item.blob))
+                self._record(item)
+
     def report(self, name: str, size: int) -> Report:
         writer = self.output.writer
         report = Report(
@@ -180,13 +206,129 @@ def run_windows(
     name: str = "<input>",
     repair: bool = True,
     size: int = 0,
+    jobs: int = 1,
 ) -> Report:
     """The pipeline over a large text read in windows (see :func:`inputs.files.iter_windows`); one
-    report, with lines and offsets counted in the whole input."""
+    report, with lines and offsets counted in the whole input.
+
+    With ``jobs > 1`` the windows are searched and repaired in that many worker processes
+    (:func:`search_window`) while this process admits their payloads, in window order, and
+    writes; the report and the files are the same as with one process."""
     p = Pipeline(out_dir, repair)
-    for w in windows:
-        p.run(TextTask.of(w.text, "", "", 0, w.first_line - 1, w.char_offset))
+    if jobs <= 1:
+        for w in windows:
+            p.run(TextTask.of(w.text, "", "", 0, w.first_line - 1, w.char_offset))
+    else:
+        for events in _in_workers(windows, repair, jobs):
+            p.replay(events)
     return p.report(name, size)
+
+
+# --- windows in worker processes -----------------------------------------------------------
+
+# What a worker sends back for one window: the stages' output in the order the loop met it.
+# ("task", payload task, its blob id in the worker or None) opens what that payload led to and
+# ("end",) closes it; ("item", x) is anything else.
+Event = tuple[Any, ...]
+
+
+class _Recorded(list[Problem]):
+    """A worker's problem list: every problem also goes into the event stream, in order."""
+
+    def __init__(self, events: list[Event]) -> None:
+        super().__init__()
+        self.events = events
+
+    def append(self, problem: Problem) -> None:
+        self.events.append(("item", problem))
+
+    def extend(self, problems: Iterable[Problem]) -> None:
+        for problem in problems:
+            self.append(problem)
+
+
+class _WindowPipeline(Pipeline):
+    """The loop in a worker: stages run as in :class:`Pipeline`, but what they yield is
+    recorded for the parent to replay instead of being recorded and written here."""
+
+    def __init__(self, repair: bool) -> None:
+        super().__init__(None, repair)
+        self.events: list[Event] = []
+        self.ctx.problems = _Recorded(self.events)
+
+    def run(self, task: TextTask | PayloadTask) -> None:
+        stack: list[Iterator[Item]] = [self._stage(task)]
+        closes: list[bool] = [False]  # does this stage close a payload's events?
+        while stack:
+            item = next(stack[-1], None)
+            if item is None:
+                stack.pop()
+                if closes.pop():
+                    self.events.append(("end",))
+            elif isinstance(item, PayloadTask):
+                n = len(self.blobs)
+                stage = self._stage(item)
+                blob = self.blobs[-1].id if len(self.blobs) > n else None
+                self.events.append(("task", item, blob))
+                stack.append(stage)
+                closes.append(True)
+            elif isinstance(item, TextTask):
+                stack.append(self._stage(item))
+                closes.append(False)
+            elif isinstance(item, PieceOut):
+                # locations resolved here: the parent cannot call this process's closures
+                res = item.result
+                fixed = tuple(
+                    replace(r, where=r.where or item.where(r.offset or 0)) for r in res.repairs
+                )
+                piece = replace(item, result=replace(res, repairs=fixed), where=_nowhere)
+                self.events.append(("item", piece))
+            else:
+                self.events.append(("item", item))
+
+    def _admit(self, task: PayloadTask) -> Blob | None:
+        """De-duplicate and budget as the parent will (to save the work), but say nothing:
+        the parent's own admission reports duplicates."""
+        problems = self.ctx.problems
+        self.ctx.problems = []
+        try:
+            return super()._admit(task)
+        finally:
+            self.ctx.problems = problems
+
+
+def _nowhere(offset: int) -> str:
+    return ""
+
+
+def search_window(window: Window, repair: bool) -> list[Event]:
+    """One window through the stages in a worker process: the events to replay."""
+    p = _WindowPipeline(repair)
+    p.run(TextTask.of(window.text, "", "", 0, window.first_line - 1, window.char_offset))
+    return p.events
+
+
+def _in_workers(windows: Iterable[Window], repair: bool, jobs: int) -> Iterator[list[Event]]:
+    """The events of each window, in window order, from ``jobs`` worker processes; at most
+    ``jobs + 1`` windows are held at once."""
+    import multiprocessing
+    from collections import deque
+    from concurrent.futures import Future, ProcessPoolExecutor
+
+    from .batch import ignore_sigint
+
+    ctx = multiprocessing.get_context("spawn")
+    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=ignore_sigint)
+    pending: deque[Future[list[Event]]] = deque()
+    try:
+        for w in windows:
+            pending.append(pool.submit(search_window, w, repair))
+            if len(pending) > jobs:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def scan_verdict(report: Report) -> str:

@@ -13,6 +13,7 @@ from dataclasses import replace
 from .classify import STARTS, wants_more
 from .formats import TEXT_HANDLERS
 from .formats.base import MusicResult
+from .gate import regions
 from .locate import FINDERS, Run, drop_prefix, glued_prefix, join_runs
 from .report.models import Problem, Repair, Span
 from .work import Context, PayloadTask, PieceOut, Stage, TextTask, with_inherited_loss
@@ -22,8 +23,26 @@ _ENC_LABEL = {"base64": "b64", "hex": "hex", "bytes-literal": "bytes", "decimal"
 
 
 def search_text(task: TextTask, ctx: Context) -> Stage:
+    """Search a text; a long one only in the regions the gate marks (:mod:`.gate`)."""
+    parts = regions(task.text)
+    if parts is None:
+        yield from _search(task, ctx, None)
+        return
+    line = 0  # lines of ``task.text`` before the region
+    at = 0
+    for lo, hi, names in parts:
+        line += task.text.count("\n", at, lo)
+        at = lo
+        yield from _search(task.region(lo, hi, line), ctx, names)
+
+
+def _search(task: TextTask, ctx: Context, only: frozenset[str] | None) -> Stage:
+    """Text handlers, then finders, on ``task``; only those named in ``only`` (the gate's
+    region) when it is given."""
     taken: list[tuple[int, int]] = []
     for h in TEXT_HANDLERS:
+        if only is not None and h.name not in only:
+            continue
         found: list[tuple[int, MusicResult]] = []
         for s, e, payload in ctx.safe(task.where(0), h.detect, task.text) or ():
             if _overlaps(s, e, taken):
@@ -44,6 +63,8 @@ def search_text(task: TextTask, ctx: Context) -> Stage:
             yield PieceOut(res, h.name, label, task.where(s), task.shifted(s), h.suffix)
     runs: list[Run] = []
     for finder in FINDERS:
+        if only is not None and finder.name not in only:
+            continue
         got = ctx.safe(task.where(0), finder.find, task.text) or []
         if finder.stitch:
             got = ctx.safe(task.where(0), _stitch, task.text, got, ctx) or got

@@ -39,6 +39,21 @@ class TextTask:
            base: int = 0) -> TextTask:  # fmt: skip
         return cls(text, LineIndex(text), chain, label, depth, line0, base)
 
+    def region(self, lo: int, hi: int, lines_before: int) -> TextTask:
+        """The part ``[lo, hi)`` of this text as a text of its own, found where it is (lines,
+        offsets and lost bytes counted in this text's input)."""
+        sub = TextTask.of(
+            self.text[lo:hi],
+            self.chain,
+            self.label,
+            self.depth,
+            self.line0 + lines_before,
+            self.base + lo,
+        )
+        sub.lost = {at - lo: n for at, n in self.lost.items() if lo <= at < hi}
+        sub.inherited = self.inherited
+        return sub
+
     def linecol(self, offset: int) -> tuple[int, int]:
         line, col = self.index.linecol(offset)
         return line + self.line0, col

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -16,6 +17,17 @@ from .. import __version__
 from .common import EXIT_FOUND, EXIT_INTERRUPTED, EXIT_NOTHING, EXIT_USAGE, Command
 from .common import err as _err
 from .distributed import ColumnOpt, IdOpt, SchedulerOpt
+
+JobsOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--jobs",
+        "-j",
+        help="Worker processes: inputs at once, or the windows of one large text at once "
+        "(default: one a core). The results are the same for any number.",
+        show_default=False,
+    ),
+]
 
 
 class _Group(TyperGroup):
@@ -134,9 +146,7 @@ def decode(
     soundfont: Annotated[
         Path | None, typer.Option("--soundfont", help="General MIDI .sf2 for --play.")
     ] = None,
-    jobs: Annotated[
-        int, typer.Option("--jobs", "-j", help="Inputs decoded at once (worker processes).")
-    ] = 1,
+    jobs: JobsOpt = None,
     scheduler: SchedulerOpt = None,
     column: ColumnOpt = None,
     id_column: IdOpt = None,
@@ -152,7 +162,7 @@ def decode(
         from .distributed import run_on_cluster
 
         unsupported = {"--json": as_json, "--notes": notes, "--play": play, "-v": details}
-        unsupported["--jobs"] = jobs != 1
+        unsupported["--jobs"] = jobs is not None
         code = run_on_cluster(inputs, out, scheduler, column, id_column, True, unsupported)
         raise typer.Exit(code)
     if out is not None and str(out) == "-":
@@ -177,9 +187,7 @@ def scan(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the report as JSON on stdout.")
     ] = False,
-    jobs: Annotated[
-        int, typer.Option("--jobs", "-j", help="Inputs scanned at once (worker processes).")
-    ] = 1,
+    jobs: JobsOpt = None,
     details: Annotated[
         bool, typer.Option("--details", "-v", help="Show everything found and decoded.")
     ] = False,
@@ -191,7 +199,7 @@ def scan(
     if scheduler or column or id_column:
         from .distributed import run_on_cluster
 
-        unsupported = {"--json": as_json, "--jobs": jobs != 1, "-v": details}
+        unsupported = {"--json": as_json, "--jobs": jobs is not None, "-v": details}
         code = run_on_cluster(inputs, None, scheduler, column, id_column, False, unsupported)
         raise typer.Exit(code)
     raise typer.Exit(_process(inputs, None, as_json, write=False, jobs=jobs, details=details)[0])
@@ -257,7 +265,7 @@ def _process(
     as_json: bool,
     write: bool,
     notes: bool = False,
-    jobs: int = 1,
+    jobs: int | None = None,
     details: bool = False,
 ) -> tuple[int, list[Path]]:
     """Run the inputs; return the exit code and the MIDI files written.
@@ -270,9 +278,10 @@ def _process(
     if inputs.count("-") > 1:
         _err("standard input can be read only once")
         return EXIT_USAGE, []
-    if jobs < 1:
+    if jobs is not None and jobs < 1:
         _err("--jobs must be at least 1")
         return EXIT_USAGE, []
+    jobs = jobs or os.cpu_count() or 1
     files, errors = expand_inputs(inputs, exclude=[out] if out else None)
     if errors:
         for e in errors:
@@ -281,14 +290,20 @@ def _process(
     single = len(inputs) == 1 and len(files) == 1 and not Path(inputs[0]).is_dir()
     try:
         if single:
-            return _process_one(files[0], out, as_json, write, notes, details)
+            return _process_one(files[0], out, as_json, write, notes, details, jobs)
         return _process_many(files, out, as_json, write, jobs)
     except KeyboardInterrupt:  # main's SIGINT handler has said so on stderr
         return EXIT_INTERRUPTED, []
 
 
 def _process_one(
-    path: Path, out: Path | None, as_json: bool, write: bool, notes: bool, details: bool
+    path: Path,
+    out: Path | None,
+    as_json: bool,
+    write: bool,
+    notes: bool,
+    details: bool,
+    jobs: int = 1,
 ) -> tuple[int, list[Path]]:
     from ..report.json import to_json
     from ..report.rich import RichRenderer, make_console
@@ -303,7 +318,7 @@ def _process_one(
             return EXIT_USAGE, []
         out_dir = str(target)
     try:
-        report = run_one(path, out_dir, write, make_console(file=sys.stderr))
+        report = run_one(path, out_dir, write, make_console(file=sys.stderr), jobs)
     except RunError as exc:
         _err(str(exc))
         return EXIT_USAGE, []

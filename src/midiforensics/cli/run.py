@@ -80,8 +80,11 @@ def _counted(windows: Iterator[Window], bar: LateProgress) -> Iterator[Window]:
         bar.advance(len(w.text.encode("utf-8", errors="replace")))
 
 
-def run_one(path: Path, out_dir: str | None, write: bool, progress_console: Console) -> Report:
-    """The report for one input (``-`` is standard input). Raises :class:`RunError`."""
+def run_one(
+    path: Path, out_dir: str | None, write: bool, progress_console: Console, jobs: int = 1
+) -> Report:
+    """The report for one input (``-`` is standard input); a large text's windows go to
+    ``jobs`` worker processes. Raises :class:`RunError`."""
     from ..batch import os_error_text
     from ..inputs.files import read_text_bounded
     from ..pipeline import run, run_windows
@@ -108,6 +111,8 @@ def run_one(path: Path, out_dir: str | None, write: bool, progress_console: Cons
             if isinstance(loaded, bytes):
                 return run(loaded, out_dir=out_dir, name=name, repair=write)
             windows = _counted(loaded, bar)
-            return run_windows(windows, out_dir=out_dir, name=name, repair=write, size=size)
+            return run_windows(
+                windows, out_dir=out_dir, name=name, repair=write, size=size, jobs=jobs
+            )
     except OSError as exc:
         raise RunError(os_error_text(exc, name, out_dir)) from None

@@ -144,6 +144,11 @@ class Handler:
     magic: ClassVar[tuple[bytes, ...]] = ()
     container: ClassVar[bool] = False  # its members are payloads to search, not music
     label: ClassVar[str] = ""  # in names of files written for its finds (default: name)
+    # Text handlers, for the gate (:mod:`..gate`): a regular expression (in the syntax both re
+    # and re2 read) that matches inside anything ``detect`` can find, and how far around such
+    # a match a find and the context it reads may reach. No anchors: texts are searched whole.
+    anchors: ClassVar[str] = ""
+    reach: ClassVar[int] = 512
 
     def detect(self, text: str) -> list[tuple[int, int, str]]:
         """Text handlers: (start, end, the text to repair) of each find in ``text``."""

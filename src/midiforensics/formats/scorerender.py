@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import os
+import re
 import tempfile
 from typing import Any
 
@@ -38,10 +39,29 @@ def stream_to_outputs(
     try:
         score.write("musicxml", fp=tmp)
         with open(tmp, encoding="utf-8") as fh:
-            xml = fh.read()
+            xml = _stable_ids(fh.read())
     finally:
         os.unlink(tmp)
     return xml, midi_bytes, notes, parts, secs, bpm
+
+
+_RANDOM_ID = re.compile(r"\b([PI])([0-9a-f]{32})\b")
+
+
+def _stable_ids(xml: str) -> str:
+    """music21 makes up part and instrument ids from random numbers when a score has none;
+    they are numbered in order instead (P1, P1-I1, ...), so the same input writes the same
+    file in any process."""
+    names: dict[str, str] = {}
+
+    def name(m: re.Match[str]) -> str:
+        key = m.group(0)
+        if key not in names:
+            kind = m.group(1)
+            names[key] = f"{kind}{sum(1 for v in names.values() if v[0] == kind) + 1}"
+        return names[key]
+
+    return _RANDOM_ID.sub(name, xml)
 
 
 def _midi(score: Any) -> bytes:

@@ -5,12 +5,10 @@ no encoded run straddles a cut and a 200 MB input is never held as several whole
 from __future__ import annotations
 
 import bisect
-import codecs
 import glob
 import os
-import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 # Suffixes taken from a folder; other files are taken when their head reads as text.
@@ -43,7 +41,7 @@ INPUT_SUFFIXES = frozenset(
     ]
 )
 _SKIP_DIRS = {"__pycache__", "node_modules"}
-WINDOW_CHARS = 16 * 1024 * 1024  # a window of a large text
+WINDOW_CHARS = 4 * 1024 * 1024  # a window of a text (memory: a few copies of one window)
 READ_BLOCK = 1024 * 1024
 
 
@@ -141,101 +139,138 @@ def _resolved(p: Path) -> str:
 
 @dataclass(frozen=True)
 class Window:
-    """A piece of a large text: ``text`` starts at ``char_offset`` on line ``first_line``."""
+    """A piece of a large text: its UTF-8 bytes, which start at character ``char_offset`` of
+    the text, on line ``first_line``. The bytes are what travels to a worker process; the
+    text is decoded where it is searched."""
 
     char_offset: int
     first_line: int
-    text: str
+    data: bytes = field(repr=False)
+
+    @property
+    def text(self) -> str:
+        return self.data.decode("utf-8", errors="replace")
 
 
-_FENCE_LINE = re.compile(r"^[ \t]{0,3}(?:```|~~~)", re.M)
-_BLANK_LINE = re.compile(r"\n[ \t\r]*\n")
-_SCORE_OPEN = re.compile(r"<score-(?:partwise|timewise)\b")
-_SCORE_CLOSE = re.compile(r"</score-(?:partwise|timewise)>")
+def _chars(data: bytes) -> int:
+    """How many characters ``data`` decodes to (as :attr:`Window.text` decodes it)."""
+    return len(data) if data.isascii() else len(data.decode("utf-8", errors="replace"))
 
 
-def _cut(buf: str, fence_open: bool, lo: int) -> int | None:
+def _fence_marks(buf: bytes) -> list[int]:
+    """Offsets of the code-fence lines in ``buf`` (a line opening with three backticks or
+    tildes after at most three spaces). Found by looking for single backticks and tildes
+    (``bytes.find`` of one byte runs at memory speed; both are rare in prose)."""
+    marks: list[int] = []
+    for tick, three in ((b"`", b"```"), (b"~", b"~~~")):
+        k = buf.find(tick)
+        while k != -1:
+            if buf.startswith(three, k):
+                ls = buf.rfind(b"\n", 0, k) + 1
+                if k - ls <= 3 and not buf[ls:k].strip(b" \t"):
+                    marks.append(ls)
+                    k = buf.find(b"\n", k)  # one mark a line
+                    if k == -1:
+                        break
+                else:
+                    k += 3
+            k = buf.find(tick, k + 1)
+    marks.sort()
+    return marks
+
+
+def _all(buf: bytes, word: bytes, ends: tuple[bytes, ...]) -> list[int]:
+    """Offsets of ``word`` followed by one of ``ends`` in ``buf``."""
+    out: list[int] = []
+    k = buf.find(word)
+    while k != -1:
+        if buf.startswith(ends, k + len(word)):
+            out.append(k)
+        k = buf.find(word, k + 1)
+    return out
+
+
+_SCORE_KINDS = (b"partwise", b"timewise")
+
+
+def _cut(buf: bytes, fences: list[int], fence_open: bool, lo: int) -> int | None:
     """The last good place in ``buf[lo:]`` to end a window: after a blank line that is outside
-    a code fence and outside a MusicXML score. ``None`` when there is none."""
-    fences = [m.start() for m in _FENCE_LINE.finditer(buf)]
-    opens = [m.start() for m in _SCORE_OPEN.finditer(buf)]
-    closes = [m.start() for m in _SCORE_CLOSE.finditer(buf)]
-    cands = [m.end() for m in _BLANK_LINE.finditer(buf, lo)]
-    for pos in reversed(cands):
-        inside_fence = (bisect.bisect_left(fences, pos) % 2 == 1) != fence_open
-        if inside_fence:
-            continue
-        o = bisect.bisect_left(opens, pos)
-        if o and bisect.bisect_left(closes, pos) < o:
-            continue  # a score opened before pos is not closed before it
-        return pos
+    a code fence and outside a MusicXML score. ``None`` when there is none. Lines are walked
+    back from the end, so the usual cut (a blank line near the end) costs little."""
+    opens = _all(buf, b"<score-", _SCORE_KINDS)
+    closes = _all(buf, b"</score-", _SCORE_KINDS) if opens else []
+    end = buf.rfind(b"\n", lo)
+    while end > lo:
+        prev = buf.rfind(b"\n", lo, end)
+        if prev == -1:
+            return None
+        if not buf[prev + 1 : end].strip(b" \t\r"):
+            pos = end + 1  # the blank line [prev + 1, end] ends here
+            inside_fence = (bisect.bisect_left(fences, pos) % 2 == 1) != fence_open
+            o = bisect.bisect_left(opens, pos)
+            if not inside_fence and not (o and bisect.bisect_left(closes, pos) < o):
+                return pos
+        end = prev
     return None
 
 
-def _hard_cut(buf: str, lo: int) -> int:
+def _hard_cut(buf: bytes, lo: int) -> int:
     """Where to cut a window that has no blank line: a line break, then a JSON-escaped
-    paragraph break, then a space; as a last resort the end of the buffer."""
-    for sep in ("\n", "\\n\\n", "\\n", " "):
+    paragraph break, then a space; as a last resort the end of the buffer (backed off to
+    the start of a character)."""
+    for sep in (b"\n", b"\\n\\n", b"\\n", b" "):
         k = buf.rfind(sep, lo)
         if k != -1:
             return k + len(sep)
-    return len(buf)
+    k = len(buf)
+    while k > lo and 0x80 <= buf[k - 1] < 0xC0:
+        k -= 1
+    return k - 1 if k > lo and buf[k - 1] >= 0xC0 else len(buf)
 
 
 def iter_windows(path: Path, size: int = WINDOW_CHARS, hard: int | None = None) -> Iterator[Window]:
     """The text of ``path`` (UTF-8, undecodable bytes replaced) in windows of about ``size``
-    characters, each ending after a blank line outside code fences and MusicXML scores.
+    bytes, each ending after a blank line outside code fences and MusicXML scores.
 
-    When no such place turns up before ``hard`` characters (default ``4 * size``: one long
-    line, a huge fence), the window is cut at a line break, a JSON-escaped paragraph break or a
-    space, whichever comes last. Memory: at most ``hard`` characters plus one read block.
+    When no such place turns up before ``hard`` bytes (default ``4 * size``: one long line, a
+    huge fence), the window is cut at a line break, a JSON-escaped paragraph break or a space,
+    whichever comes last. Memory: at most ``hard`` bytes plus one read block. The windows are
+    cut in the bytes as read (no decoding here unless a window holds non-ASCII characters, to
+    count them); code fences are found once a buffer and the lines counted once a window.
     """
     hard = hard or 4 * size
-    dec = codecs.getincrementaldecoder("utf-8")(errors="replace")
-    pieces: list[str] = []
-    held = 0
     offset = 0
     line = 1
     fence_open = False
-    first = True
-    retry_at = size  # after a failed search for a cut, read on this far before the next try
+    eof = False
+    want = size  # read this much before looking for a cut
     with path.open("rb") as fh:
+        buf = fh.read(3).removeprefix(b"\xef\xbb\xbf")
         while True:
-            block = fh.read(READ_BLOCK)
-            chunk = dec.decode(block, final=not block)
-            if first and chunk:
-                chunk = chunk.removeprefix("\ufeff")
-                first = False
-            if chunk:
-                pieces.append(chunk)
-                held += len(chunk)
-            while held >= retry_at or (not block and held):
-                buf = "".join(pieces)
-                if not block:
-                    pos = len(buf)
-                else:
-                    found = _cut(buf, fence_open, size // 2)
-                    if found is None:
-                        if len(buf) < hard:
-                            pieces = [buf]
-                            retry_at = min(hard, len(buf) + size // 2)
-                            break  # read on: a cut may come
-                        found = _hard_cut(buf, size // 2)
-                    pos = found
-                text = buf[:pos]
-                yield Window(offset, line, text)
-                fence_open = (len(_FENCE_LINE.findall(text)) % 2 == 1) != fence_open
-                offset += len(text)
-                line += text.count("\n")
-                rest = buf[pos:]
-                del buf, text
-                pieces = [rest] if rest else []
-                held = len(rest)
-                retry_at = size
-                if held < size and block:
-                    break
-            if not block:
+            while not eof and len(buf) < want:
+                block = fh.read(max(READ_BLOCK, want - len(buf)))
+                eof = not block
+                buf += block
+            fences = _fence_marks(buf)
+            if eof:
+                pos: int | None = len(buf)
+            else:
+                pos = _cut(buf, fences, fence_open, size // 2)
+                if pos is None and len(buf) < hard:
+                    want = min(hard, len(buf) + size // 2)  # read on: a cut may come
+                    continue
+            if pos is None:
+                pos = _hard_cut(buf, size // 2)
+            if pos:
+                data = buf[:pos]
+                yield Window(offset, line, data)
+                fence_open = (bisect.bisect_left(fences, pos) % 2 == 1) != fence_open
+                offset += _chars(data)
+                line += data.count(b"\n")
+                buf = buf[pos:]
+            if eof and not buf:
                 return
+            want = size
 
 
 def _head_is_binary(head: bytes) -> bool:
@@ -246,13 +281,15 @@ def _head_is_binary(head: bytes) -> bool:
     return head.startswith(BINARY_MAGIC) or b"\x00" in head[:8192]
 
 
-def read_text_bounded(path: Path, size: int = WINDOW_CHARS) -> bytes | Iterator[Window]:
-    """How to read one input: its bytes when it is small, binary or structured (JSON, JSON
-    Lines, HTML: a chat export is split by its structure, not in windows), otherwise
-    :func:`iter_windows` of its text. Files up to ``2 * size`` bytes are read whole."""
+def read_text_bounded(path: Path, size: int | None = None) -> bytes | Iterator[Window]:
+    """How to read one input: its bytes when it fits in one window, or is binary or structured
+    (JSON, JSON Lines, HTML: a chat export is split by its structure, not in windows),
+    otherwise :func:`iter_windows` of its text, so a text of any size is held a window at a
+    time (``size``: :data:`WINDOW_CHARS`)."""
+    size = size or WINDOW_CHARS
     with path.open("rb") as fh:
         head = fh.read(8192)
     structured = head.removeprefix(b"\xef\xbb\xbf").lstrip()[:1] in (b"[", b"{", b"<")
-    if _head_is_binary(head) or structured or path.stat().st_size <= 2 * size:
+    if _head_is_binary(head) or structured or path.stat().st_size <= size:
         return path.read_bytes()
     return iter_windows(path, size)

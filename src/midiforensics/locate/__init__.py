@@ -23,19 +23,32 @@ from .text import LineIndex
 @dataclass(frozen=True)
 class Finder:
     """One way bytes are written as text. ``find`` returns its runs in a text; runs of a
-    finder with ``stitch`` may continue one another across blocks (base64 split in two)."""
+    finder with ``stitch`` may continue one another across blocks (base64 split in two).
+    ``anchors`` matches somewhere in every run it can find and ``reach`` is how far around
+    such a match a run and the context read with it extend (the gate, :mod:`..gate`)."""
 
     name: str
     find: Callable[[str], list[Run]]
+    anchors: str
+    reach: int = 512
     stitch: bool = False
 
 
 # The encodings the text stage looks for, the only list of them (fixtures: tests/fixtures/<name>/).
+_HEX = r"[0-9A-Fa-f]{2,8}(?:[ \t,:;]+(?:0[xX])?[0-9A-Fa-f]{2,8}){3}|[0-9A-Fa-f]{16}"
+_DEC = r"-?[0-9]{1,3}(?:\s*,\s*-?[0-9]{1,3}){3}\s*,"
 FINDERS: tuple[Finder, ...] = (
-    Finder("hex", find_hex),
-    Finder("bytes-literal", find_bytes_literals),
-    Finder("array", find_byte_arrays),
-    Finder("base64", find_base64, stitch=True),
+    Finder("hex", find_hex, _HEX),  # four bytes in a row, or sixteen digits
+    Finder("bytes-literal", find_bytes_literals, r"\\x[0-9A-Fa-f]{2}"),
+    Finder("array", find_byte_arrays, rf"0[xX][0-9A-Fa-f]{{1,2}}\s*,|{_DEC}"),
+    # a run starts with a token of 16 characters, or a line of a narrowly wrapped block
+    Finder(
+        "base64",
+        find_base64,
+        # (a wrapped block is one match: the gate's cost is per match)
+        r"[A-Za-z0-9+/_-]{16}[A-Za-z0-9+/=_\r\n-]*|\n[ \t>]*[A-Za-z0-9+/_-]{4,15}[ \t]*\r?\n",
+        stitch=True,
+    ),
 )
 
 __all__ = [

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import bisect
 import re
+from itertools import accumulate
 
 ELLIPSIS = ("...", "\u2026")  # how a cut-off run ends
 
@@ -13,16 +14,20 @@ class LineIndex:
     """Maps a character offset to 1-based line and column."""
 
     def __init__(self, text: str) -> None:
-        starts = [0]
-        pos = text.find("\n")
-        while pos != -1:
-            starts.append(pos + 1)
-            pos = text.find("\n", pos + 1)
-        self._starts = starts
+        self._text: str | None = text
+        self._starts: list[int] = []
+
+    def _index(self) -> list[int]:
+        """Line starts, counted on the first question (a long text is mostly never asked)."""
+        if self._text is not None:
+            self._starts = [0, *accumulate(len(line) + 1 for line in self._text.split("\n"))][:-1]
+            self._text = None
+        return self._starts
 
     def linecol(self, offset: int) -> tuple[int, int]:
-        i = bisect.bisect_right(self._starts, offset) - 1
-        return i + 1, offset - self._starts[i] + 1
+        starts = self._index()
+        i = bisect.bisect_right(starts, offset) - 1
+        return i + 1, offset - starts[i] + 1
 
     def where(self, offset: int) -> str:
         """``L12:C7``: how a person finds the place again (notebooks/recover_seed.ipynb uses it)."""

@@ -29,6 +29,11 @@ class LilyPondHandler(Handler):
     suffix: ClassVar[str] = ".ly"
     reads: ClassVar[str] = "text"
     label: ClassVar[str] = "ly"
+    anchors: ClassVar[str] = (
+        r"\\(?:version|relative|score|fixed|new\s+(?:Staff|PianoStaff|GrandStaff|StaffGroup|Voice))"
+        r"|```(?:lilypond|ly)"
+    )
+    reach: ClassVar[int] = 8000  # a block's notes hold few commands
 
     def detect(self, text: str) -> list[tuple[int, int, str]]:
         if len(text) > SMALL:  # one cheap test first: no backslash, no LilyPond commands

@@ -30,6 +30,12 @@ class MusicCodeHandler(Handler):
     suffix: ClassVar[str] = ".txt"
     reads: ClassVar[str] = "text"
     label: ClassVar[str] = "code"
+    # the calls the readers look for (midiutil, mido, music21, pretty_midi, Strudel's note/n)
+    anchors: ClassVar[str] = (
+        r"addNote|note_on|Note\s*\(|Chord\s*\("
+        r"|(?:^|[^A-Za-z0-9_$]|\\[nt])n(?:ote)?\s*\(?\s*\\?[\"'`]"
+    )
+    reach: ClassVar[int] = 4000  # the lists and tempo a script sets up before its calls
 
     def detect(self, text: str) -> list[tuple[int, int, str]]:
         from .find_strudel import find_strudel

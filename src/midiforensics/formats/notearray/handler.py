@@ -16,6 +16,13 @@ class NoteArrayHandler(Handler):
     suffix: ClassVar[str] = ".txt"
     reads: ClassVar[str] = "text"
     label: ClassVar[str] = "notes"
+    # a list opening on a dict, a tuple, a list, a note name or a MIDI number; a dict of a
+    # note; a CSV/TSV row starting with a pitch
+    anchors: ClassVar[str] = (
+        r"""\[\s*(?:[{(\[]|["'][A-Ga-g]|\d{2,3}\s*,)|\{\s*["']?[A-Za-z_]+["']?\s*:"""
+        r"""|(?:^|\n|>)[ \t]*(?:[A-Ga-g][#b]?-?\d|\d{1,3}(?:\.0)?)[ \t]*[,\t][ \t]*-?[\d.]"""
+    )
+    reach: ClassVar[int] = 1024  # the name and tempo read before a list
 
     def detect(self, text: str) -> list[tuple[int, int, str]]:
         from . import find

@@ -1,0 +1,129 @@
+"""The gate: one cheap pass over a long text that marks where any finder or text handler could
+find something, so that the exact (and slower) searches run on those regions only.
+
+Every text handler and every finder declares ``anchors``: a regular expression that matches
+somewhere in anything it can find (a base64 run holds 16 alphabet characters in a row, a
+MusicXML score holds tags, an ABC tune holds field lines), and ``reach``: how far around an
+anchor its finds and the context it reads may extend. The gate joins all anchors into one
+expression and runs it once over the text, as Latin-1 bytes (one byte a character, so offsets
+stay character offsets), with google-re2 when it is installed (one DFA pass, several hundred
+MB/s) and with the standard library's ``re`` otherwise (the same expression, slower).
+
+Regions are the anchors widened by their reach, merged when they overlap or lie closer than
+:data:`JOIN_GAP` (a blob split over two blocks must stay in one region to be stitched), and
+snapped to line starts and to the blank line that ends a paragraph (an ABC tune's body holds
+no anchor of its own) when one is near.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from functools import cache
+from typing import Any
+
+GATE_MIN = 256 * 1024  # shorter texts are searched whole: the gate would save nothing
+JOIN_GAP = 4000  # regions closer than this are one (the stitcher joins blocks this far apart)
+PARAGRAPH_REACH = 64 * 1024  # how far a region's end may move on to the end of its paragraph
+SNAP = 1024  # how far a region's start may move back to the start of its line
+
+
+@cache
+def _engine(
+    native: bool = True,
+) -> tuple[Callable[[bytes], Iterator[Any]], tuple[tuple[str, int], ...]] | None:
+    """The compiled gate (finditer over bytes; the name and reach of each group's handler or
+    finder), or None when one of them declares no anchors (then texts are searched whole).
+    ``native=False`` compiles it with the standard library even when re2 is there."""
+    from .formats import TEXT_HANDLERS
+    from .locate import FINDERS
+
+    parts: list[tuple[str, str, int]] = [(h.name, h.anchors, h.reach) for h in TEXT_HANDLERS]
+    parts += [(f.name, f.anchors, f.reach) for f in FINDERS]
+    if any(not a for _, a, _ in parts):
+        return None
+    pattern = "|".join(f"({a})" for _, a, _ in parts).encode("latin-1")
+    groups = tuple((name, reach) for name, _, reach in parts)
+    compiled: Any = None
+    if native:
+        try:
+            import re2  # type: ignore[import-not-found,unused-ignore]
+
+            options = re2.Options()
+            options.max_mem = 64 << 20  # the DFA of all anchors together
+            compiled = re2.compile(pattern, options)
+        except ImportError:
+            pass
+    if compiled is None:
+        compiled = re.compile(pattern)
+    return compiled.finditer, groups
+
+
+def engine_name() -> str:
+    """Which regular expression engine the gate runs on (for benchmarks and notes)."""
+    try:
+        import re2  # type: ignore[import-not-found,unused-ignore]  # noqa: F401
+    except ImportError:
+        return "re"
+    return "re2"
+
+
+Region = tuple[int, int, frozenset[str]]
+
+
+def regions(text: str, native: bool = True) -> list[Region] | None:
+    """The regions of ``text`` worth searching, in order and disjoint, each with the names of
+    the handlers and finders whose anchors are in it (only those are asked there); None when
+    the text is short or the gate is off (search it whole, with everything)."""
+    if len(text) <= GATE_MIN:
+        return None
+    engine = _engine(native)
+    if engine is None:
+        return None
+    finditer, groups = engine
+    raw = text.encode("latin-1", "replace")  # a character a byte: offsets stay the same
+    n = len(text)
+    spans: list[tuple[int, int, int, set[str]]] = []  # from, to, last anchor's end, who
+    for m in finditer(raw):
+        name, reach = groups[m.lastindex - 1]
+        lo, hi = max(0, m.start() - reach), min(n, m.end() + reach)
+        if spans and lo <= spans[-1][1] + JOIN_GAP:
+            a, b, _, names = spans[-1]
+            names.add(name)
+            spans[-1] = (a, max(hi, b), m.end(), names)
+        else:
+            spans.append((lo, hi, m.end(), {name}))
+    out: list[Region] = []
+    for lo, hi, last, names in spans:
+        lo, hi = _snap(text, lo, hi, last)
+        if out and lo <= out[-1][1]:
+            out[-1] = (out[-1][0], max(hi, out[-1][1]), out[-1][2] | names)
+        else:
+            out.append((lo, hi, frozenset(names)))
+    return out
+
+
+def _snap(text: str, lo: int, hi: int, last: int) -> tuple[int, int]:
+    """Move ``lo`` back to its line start (when that is near) and ``hi`` on to its line end or
+    to the end of the paragraph the last anchor is in (when that is further and near), so no
+    token is cut in two and a tune's body stays with its header."""
+    if lo > 0:
+        k = text.rfind("\n", max(0, lo - SNAP), lo)
+        if k < 0:
+            k = text.rfind(" ", max(0, lo - SNAP), lo)
+        lo = k + 1 if k >= 0 else max(0, lo - SNAP)
+    if hi < len(text):
+        k = text.find("\n", hi, hi + SNAP)
+        if k < 0:
+            k = text.find(" ", hi, hi + SNAP)
+        hi = k + 1 if k >= 0 else min(len(text), hi + SNAP)
+        m = _BLANK.search(text, last, last + PARAGRAPH_REACH)
+        if m and m.end() > hi:
+            hi = m.end()
+    return lo, hi
+
+
+_BLANK = re.compile(r"\n[ \t\r]*\n")
+
+
+__all__ = ["GATE_MIN", "engine_name", "regions"]
