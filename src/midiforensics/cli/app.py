@@ -9,11 +9,12 @@ from typing import Annotated
 
 import typer
 from typer._click.core import Command as ClickCommand
-from typer._click.core import Context  # typer 0.29 vendors click
+from typer._click.core import Context, Parameter  # typer 0.29 vendors click
 from typer._click.exceptions import UsageError
 from typer.core import TyperGroup
 
 from .. import __version__
+from .coerce import use_plain_coercion
 from .common import EXIT_FOUND, EXIT_INTERRUPTED, EXIT_NOTHING, EXIT_USAGE, Command
 from .common import err as _err
 from .distributed import ColumnOpt, IdOpt, SchedulerOpt
@@ -41,6 +42,9 @@ class _Group(TyperGroup):
         if name and self.get_command(ctx, name) is None and Path(name).exists():
             raise UsageError(f"{name!r} is not a command; to decode it: mf decode {name}", ctx)
         return super().resolve_command(ctx, args)
+
+    def get_params(self, ctx: Context) -> list[Parameter]:
+        return use_plain_coercion(super().get_params(ctx))  # see .coerce
 
 
 app = typer.Typer(

@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 import sys
 
-from typer._click.core import Context  # typer 0.29 vendors click
+from typer._click.core import Context, Parameter  # typer 0.29 vendors click
 from typer.core import TyperCommand
+
+from .coerce import use_plain_coercion
 
 EXIT_FOUND, EXIT_NOTHING, EXIT_USAGE = 0, 1, 2
 EXIT_INTERRUPTED = 130  # Ctrl-C (see cli/interrupt.py)
@@ -29,7 +31,11 @@ def clean_help(text: str) -> str:
 
 
 class Command(TyperCommand):
-    """A command whose help reads cleanly (see :func:`clean_help`)."""
+    """A command whose help reads cleanly (see :func:`clean_help`) and whose plain values
+    are checked without pydantic (see :mod:`.coerce`)."""
+
+    def get_params(self, ctx: Context) -> list[Parameter]:
+        return use_plain_coercion(super().get_params(ctx))
 
     def get_help(self, ctx: Context) -> str:
         return clean_help(super().get_help(ctx))

@@ -13,12 +13,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console, RenderableType
 
-from ..listen.play import NoAudioDevice, PlayError, find_soundfont, get_backend
-from ..listen.play.inputs import midi_files, midi_timing
-
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # rich and the players are imported when a command runs, not at start
+    from rich.console import Console, RenderableType
     from rich.progress import Progress
 
     from ..listen.play import Backend
@@ -51,7 +48,11 @@ def play_paths(
 
     ``player`` is a backend instance to use instead of the one ``backend`` names.
     """
+    from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn
+
+    from ..listen.play import NoAudioDevice, PlayError, find_soundfont, get_backend
+    from ..listen.play.inputs import midi_files, midi_timing
 
     console = console or Console()
     try:
@@ -135,6 +136,8 @@ def play_cmd(
     soundfont: SoundfontOpt = None,
 ) -> None:
     """Play recovered pieces through the sound card."""
+    from rich.console import Console
+
     code = play_paths(list(files), backend, soundfont, Console())
     if code:
         raise typer.Exit(code)
@@ -152,6 +155,9 @@ def render_cmd(
     soundfont: SoundfontOpt = None,
 ) -> None:
     """Render a piece to a WAV file offline (no sound card needed)."""
+    from rich.console import Console
+
+    from ..listen.play import PlayError
     from ..listen.wav import render_wav
 
     try:
@@ -178,6 +184,9 @@ def show_cmd(
     ] = None,
 ) -> None:
     """Show tempo, meter, instruments and the first bars of each piece."""
+    from rich.console import Console
+
+    from ..listen.play import PlayError
     from ..listen.play.inputs import InputError, expand
     from ..listen.show import (
         iter_summaries,

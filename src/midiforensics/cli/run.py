@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from rich.console import Console
+    from rich.progress import Progress, TaskID
 
     from ..inputs.files import Window
     from ..report.models import Report
@@ -26,9 +28,23 @@ class RunError(Exception):
 
 class LateProgress:
     """A rich progress display on ``console`` that appears only when the work takes longer
-    than ``after`` seconds, and never when ``console`` is not a terminal."""
+    than ``after`` seconds, and never when ``console`` is not a terminal (rich's progress
+    module is imported only then: most runs end sooner)."""
 
     def __init__(self, console: Console, label: str, total: float | None, after: float) -> None:
+        self._console, self._label, self._total = console, label, total
+        self._progress: Progress | None = None
+        self._task: TaskID | None = None
+        self._advanced = 0.0  # before the display appears
+        self._lock = threading.Lock()
+        self._done = False
+        self._began = time.monotonic()  # rich's clock, for the time shown
+        self._timer: threading.Timer | None = None
+        if console.is_terminal:
+            self._timer = threading.Timer(after, self._show)
+            self._timer.daemon = True
+
+    def _show(self) -> None:
         from rich.progress import (
             BarColumn,
             Progress,
@@ -37,47 +53,48 @@ class LateProgress:
             TimeElapsedColumn,
         )
 
-        self.progress = Progress(
+        progress = Progress(
             SpinnerColumn(),
             TextColumn("{task.description}"),
             BarColumn(),
             TimeElapsedColumn(),
-            console=console,
+            console=self._console,
             transient=True,
-            disable=not console.is_terminal,
         )
-        self.task = self.progress.add_task(label, total=total)
-        self._lock = threading.Lock()
-        self._shown = False
-        self._done = False
-        self._timer = threading.Timer(after, self._show)
-        self._timer.daemon = True
-
-    def _show(self) -> None:
         with self._lock:
             if not self._done:
-                self.progress.start()
-                self._shown = True
+                self._task = progress.add_task(self._label, total=self._total)
+                progress.advance(self._task, self._advanced)
+                for task in progress.tasks:  # the clock counts from the start of the work
+                    task.start_time = self._began
+                progress.start()
+                self._progress = progress
 
     def __enter__(self) -> LateProgress:
-        self._timer.start()
+        if self._timer is not None:
+            self._timer.start()
         return self
 
     def advance(self, amount: float) -> None:
-        self.progress.advance(self.task, amount)
+        with self._lock:
+            if self._progress is None or self._task is None:
+                self._advanced += amount
+            else:
+                self._progress.advance(self._task, amount)
 
     def __exit__(self, *exc: object) -> None:
-        self._timer.cancel()
+        if self._timer is not None:
+            self._timer.cancel()
         with self._lock:
             self._done = True
-            if self._shown:
-                self.progress.stop()
+            if self._progress is not None:
+                self._progress.stop()
 
 
 def _counted(windows: Iterator[Window], bar: LateProgress) -> Iterator[Window]:
     for w in windows:
         yield w
-        bar.advance(len(w.text.encode("utf-8", errors="replace")))
+        bar.advance(len(w.data))
 
 
 def run_one(
@@ -85,7 +102,6 @@ def run_one(
 ) -> Report:
     """The report for one input (``-`` is standard input); a large text's windows go to
     ``jobs`` worker processes. Raises :class:`RunError`."""
-    from ..batch import os_error_text
     from ..inputs.files import read_text_bounded
     from ..pipeline import run, run_windows
 
@@ -115,4 +131,6 @@ def run_one(
                 windows, out_dir=out_dir, name=name, repair=write, size=size, jobs=jobs
             )
     except OSError as exc:
+        from ..batch import os_error_text  # the batch module is not needed otherwise
+
         raise RunError(os_error_text(exc, name, out_dir)) from None

@@ -3,11 +3,13 @@
 
 from __future__ import annotations
 
-import socket
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    import socket
 
 EXIT_USAGE = 2
 
@@ -64,6 +66,8 @@ def serve_cmd(
 
 def _listen(host: str, port: int) -> socket.socket:
     """A listening socket, so the URL printed (or opened) answers from this moment on."""
+    import socket
+
     family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
     sock = socket.socket(family, kind, proto)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

@@ -28,7 +28,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from .chat_json import json_list, json_object
 from .chat_message import Message
 from .chat_text import html_messages, markdown_messages
 
@@ -64,12 +63,10 @@ def _detect(data: str) -> Iterator[Message] | None:
     start = len(data) - len(data.lstrip())
     first = data[start]
     head = data[start : start + _HEAD]
-    if first == "[":
-        conv = json_list(data, start)
-        if conv is not None:
-            return conv
-    if first == "{":
-        found = json_object(data)
+    if first in ("[", "{"):  # the JSON readers are imported only for a text that can be JSON
+        from .chat_json import json_list, json_object
+
+        found = json_list(data, start) if first == "[" else json_object(data)
         if found is not None:
             return found
     if first == "<" or re.search(r"<(?:!doctype|html|body|div)\b", head, re.I):

@@ -19,7 +19,6 @@ from ...locate.text import (
     sub_mapped,
 )
 from ...report.models import Repair
-from ..xmlsafe import edit_distance
 from .vocab import ROOTS, VOCAB
 
 _TAG_RE = re.compile(r"(<|&lt;|&amp;lt;|\\u003[cC])([/?!]?)([A-Za-z][A-Za-z0-9_.:-]{0,60})")
@@ -85,6 +84,8 @@ _TAG_WINDOW = 4096  # how far a tag's '>' may be from its '<'
 
 def root_like(name: str) -> str | None:
     """The score root a (possibly misspelt) name stands for."""
+    from ..xmlsafe import edit_distance  # imported once a text has tags, not at start
+
     low = name.lower()
     for r in ROOTS:
         if low == r or edit_distance(low, r, 3) <= 3:

@@ -21,7 +21,7 @@ class MusicXMLHandler(Handler):
     anchors: ClassVar[str] = r"<[A-Za-z!?/]|&lt;|&amp;lt;|\\u003[cC]"  # tags, raw or escaped
 
     def detect(self, text: str) -> list[tuple[int, int, str]]:
-        from .score import find_musicxml
+        from .find import find_musicxml  # not .score: that pulls in the whole repair
 
         # tags quoted inline in Markdown prose (a tutorial: "use `<step>` and `<octave>`") are
         # not a score; a backtick inside a score's text (a title) is just a character
