@@ -8,6 +8,7 @@ size budget, a depth limit), records what the stages report and hands outputs to
 from __future__ import annotations
 
 import hashlib
+import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
@@ -317,7 +318,10 @@ def _in_workers(windows: Iterable[Window], repair: bool, jobs: int) -> Iterator[
 
     from .batch import ignore_sigint
 
-    ctx = multiprocessing.get_context("spawn")
+    # Linux forks (the workers start at once, with the modules this process has imported;
+    # they are forked at the first submit, before any progress display has a thread that
+    # could hold a lock); elsewhere they are spawned
+    ctx = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
     pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=ignore_sigint)
     pending: deque[Future[list[Event]]] = deque()
     try:
