@@ -468,6 +468,23 @@ def plausible_whole(data: bytes) -> bool:
     model = sniff(data[:96])
     if model is None:
         return True
-    if isinstance(model, MidiModel) and len(data) > _SCAN_WHOLE_MIDI:
-        return _chunks_chain(data)
+    if isinstance(model, MidiModel):
+        return _chunks_chain(data) if len(data) > _SCAN_WHOLE_MIDI else _events_read(data)
     return model.scan(data, 0, True)[0] is None
+
+
+def _events_read(data: bytes) -> bool:
+    """Whether every chunk and event of MIDI ``data`` is possible: what ``MidiModel.scan``
+    finds from the start, without the statistics it learns for scoring (they weigh events,
+    never decide where one ends), so at a fraction of its cost."""
+    n = len(data)
+    i = 0
+    st = MidiState()
+    while i < n:
+        end, _ = _event(data, i, n, st)
+        if end == -2:  # the data ends inside an event: a file cut short
+            return True
+        if end < 0:
+            return False
+        i = end
+    return True

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from ...report.models import Repair
 from ..base import MusicResult, verdict_for
+from .clean import Summary, read_clean
 from .events import (
     Fix,
     Lost,
@@ -376,7 +377,22 @@ def _break_fixes(breaks: list[int], fixes: list[Fix]) -> list[Fix]:
     ]
 
 
+def _intact(data: bytes, summary: Summary, breaks: list[int]) -> MusicResult:
+    """The piece as found: nothing to change, unless the encoding's frame broke in it."""
+    noted = _break_fixes(breaks, [])
+    if not noted:
+        return MusicResult(data, (), "intact", 1.0, *summary)
+    repairs = _repairs(noted)  # the bytes stay as they are; the verdict says what is known
+    conf = _confidence(noted, len(data))
+    return MusicResult(data, repairs, verdict_for(repairs), conf, *summary)
+
+
 def _repair(data: bytes, lost: Lost, breaks: list[int]) -> MusicResult | None:
+    if not lost.ranges:
+        # a file valid to the last byte passes as it is, read once (no walk, no mido)
+        clean = read_clean(data)
+        if clean is not None:
+            return _intact(data, clean, breaks)
     work = _walk(data, lost)
     if work is None:
         return None
@@ -393,13 +409,7 @@ def _repair(data: bytes, lost: Lost, breaks: list[int]) -> MusicResult | None:
         chunks.append(_finish_track(tr, track_fixes))
     fixes.extend(track_fixes)
     if not fixes and _loads(data):
-        notes, ntr, secs, bpm = midi_summary(data)
-        noted = _break_fixes(breaks, fixes)
-        if not noted:
-            return MusicResult(data, (), "intact", 1.0, notes, ntr, secs, bpm)
-        repairs = _repairs(noted)  # the bytes stay as they are; the verdict says what is known
-        conf = _confidence(noted, len(data))
-        return MusicResult(data, repairs, verdict_for(repairs), conf, notes, ntr, secs, bpm)
+        return _intact(data, midi_summary(data), breaks)
     fixes.extend(_break_fixes(breaks, fixes))
     smf = header(work.hd.fmt, len(chunks), work.hd.division) + b"".join(chunks)
     if not _loads(smf):
@@ -476,17 +486,23 @@ def repair_midi(data: bytes, lost: Sequence[tuple[int, int]] = ()) -> MusicResul
         return None
 
 
-def midi_summary(smf: bytes) -> tuple[int, int, float, float | None]:
+def midi_summary(smf: bytes) -> Summary:
     """Notes, tracks that hold notes, seconds and the first tempo (beats per minute) of a
     MIDI file mido reads: the one reader of these numbers for the report, ``mf show`` and
     ``mf play``. (0, 0, 0.0, None) when mido cannot read it.
+
+    A file valid to the last byte is read in one strict pass (:func:`.clean.read_clean`,
+    which computes what mido would); any other is read by mido.
     """
+    clean = read_clean(smf)
+    if clean is not None:
+        return clean
     import mido
 
     try:
         mf = mido.MidiFile(file=io.BytesIO(smf))
     except Exception:
-        return 0, 0, 0.0, None
+        return Summary(0, 0, 0.0, None)
     notes = tracks = 0
     bpm: float | None = None
     for track in mf.tracks:
@@ -501,7 +517,7 @@ def midi_summary(smf: bytes) -> tuple[int, int, float, float | None]:
         seconds = float(mf.length) if mf.ticks_per_beat > 0 else 0.0
     except (ValueError, ZeroDivisionError):
         seconds = 0.0
-    return notes, tracks, round(seconds, 3), bpm
+    return Summary(notes, tracks, round(seconds, 3), bpm)
 
 
 __all__ = ["find_midi", "midi_summary", "repair_midi"]

@@ -22,6 +22,7 @@ from ...report.models import Repair
 from .vocab import ROOTS, VOCAB
 
 _TAG_RE = re.compile(r"(<|&lt;|&amp;lt;|\\u003[cC])([/?!]?)([A-Za-z][A-Za-z0-9_.:-]{0,60})")
+_TAG_STARTS = ("<", "&", "\\u003")  # what every match of _TAG_RE starts with
 _BREAK_TAGS = frozenset({"code", "pre", "html", "body", "div", "br", "script", "style"})
 _WEAK = frozenset(
     [
@@ -130,8 +131,8 @@ def find_musicxml(text: str) -> list[tuple[int, int]]:
     A score is one element tree: once its root element is open, what follows is the score's
     (prose in ``<rights>`` or a comment, processing instructions) until its end tag. Only a
     fence, an HTML break tag, a new ``<?xml`` declaration or a new root ends it early."""
-    if not isinstance(text, str):
-        return []
+    if not isinstance(text, str) or not any(c in text for c in _TAG_STARTS):
+        return []  # no tag can start anywhere (a quick look: _TAG_RE scans slowly)
     runs: list[list[tuple[int, int, str, str]]] = []  # (start, end, kind, name)
     cur: list[tuple[int, int, str, str]] = []
     elements = 0  # element tags (not <?xml or <!DOCTYPE) in the current run
