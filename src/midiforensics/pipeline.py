@@ -21,7 +21,7 @@ from .search import decode_run, search_text
 from .work import Context, FileOut, Item, PayloadTask, PieceOut, TextTask
 
 if TYPE_CHECKING:
-    from .inputs.files import Window
+    from .inputs.files import Window, WindowRef
 
 MAX_DECODED = 256 * 1024 * 1024  # bytes decoded from one input, all blobs together
 
@@ -302,8 +302,12 @@ def _nowhere(offset: int) -> str:
     return ""
 
 
-def search_window(window: Window, repair: bool) -> list[Event]:
+def search_window(window: Window | WindowRef, repair: bool) -> list[Event]:
     """One window through the stages in a worker process: the events to replay."""
+    from .inputs.files import WindowRef
+
+    if isinstance(window, WindowRef):
+        window = window.load()
     p = _WindowPipeline(repair)
     p.run(TextTask.of(window.text, "", "", 0, window.first_line - 1, window.char_offset))
     return p.events
@@ -326,7 +330,7 @@ def _in_workers(windows: Iterable[Window], repair: bool, jobs: int) -> Iterator[
     pending: deque[Future[list[Event]]] = deque()
     try:
         for w in windows:
-            pending.append(pool.submit(search_window, w, repair))
+            pending.append(pool.submit(search_window, w.ref() if w.path else w, repair))
             if len(pending) > jobs:
                 yield pending.popleft().result()
         while pending:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import binascii
 from dataclasses import replace
+from functools import partial
 
 from .classify import STARTS, wants_more
 from .formats import TEXT_HANDLERS
@@ -40,11 +41,12 @@ def _search(task: TextTask, ctx: Context, only: frozenset[str] | None) -> Stage:
     """Text handlers, then finders, on ``task``; only those named in ``only`` (the gate's
     region) when it is given."""
     taken: list[tuple[int, int]] = []
+    at0 = partial(task.where, 0)  # where a whole-text failure is reported (said only then)
     for h in TEXT_HANDLERS:
         if only is not None and h.name not in only:
             continue
         found: list[tuple[int, MusicResult]] = []
-        for s, e, payload in ctx.safe(task.where(0), h.detect, task.text) or ():
+        for s, e, payload in ctx.safe(at0, h.detect, task.text) or ():
             if _overlaps(s, e, taken):
                 continue
             yield span_of(task, s, e, h.name)
@@ -58,16 +60,16 @@ def _search(task: TextTask, ctx: Context, only: frozenset[str] | None) -> Stage:
                 elif len(ctx.problems) == failures:  # not a failure already reported
                     why = f"{h.name} found here, but no notes in it could be read"
                     yield Problem(task.where(s), why, "unread")
-        for s, res in ctx.safe(task.where(0), h.combine, found) or found:
+        for s, res in ctx.safe(at0, h.combine, found) or found:
             label = f"{task.label}{h.label or h.name}-L{task.linecol(s)[0]}"
             yield PieceOut(res, h.name, label, task.where(s), task.shifted(s), h.suffix)
     runs: list[Run] = []
     for finder in FINDERS:
         if only is not None and finder.name not in only:
             continue
-        got = ctx.safe(task.where(0), finder.find, task.text) or []
+        got = ctx.safe(at0, finder.find, task.text) or []
         if finder.stitch:
-            got = ctx.safe(task.where(0), _stitch, task.text, got, ctx) or got
+            got = ctx.safe(at0, _stitch, task.text, got, ctx) or got
         runs += got
     last_end = 0
     for run in sorted(runs, key=lambda r: (r.start, -(r.end - r.start))):

@@ -139,13 +139,16 @@ class Context:
         self.problems: list[Problem] = []
         self.decoded_runs: dict[str, Any] = {}
 
-    def safe(self, where: str, fn: Callable[..., Any], *args: Any) -> Any:
-        """Run a handler; an exception becomes a problem in the report and the run goes on."""
+    def safe(self, where: str | Callable[[], str], fn: Callable[..., Any], *args: Any) -> Any:
+        """Run a handler; an exception becomes a problem in the report and the run goes on.
+        ``where`` may be a function that says where, asked only when there is a problem."""
         try:
             return fn(*args)
         except Exception as exc:  # noqa: BLE001 - a handler's failure must not end the run
             if self.strict:
                 raise
+            if callable(where):
+                where = where()
             name = getattr(fn, "__qualname__", None) or getattr(fn, "__name__", "handler")
             message = f"{name} failed: {type(exc).__name__}: {exc}"
             self.problems.append(Problem(where, message, "failure"))

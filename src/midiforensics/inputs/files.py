@@ -146,10 +146,36 @@ class Window:
     char_offset: int
     first_line: int
     data: bytes = field(repr=False)
+    path: str = ""  # the file it was read from, and where in it (bytes)
+    byte_offset: int = 0
 
     @property
     def text(self) -> str:
         return self.data.decode("utf-8", errors="replace")
+
+    def ref(self) -> WindowRef:
+        """What a worker needs to read this window from its file itself (no copy of the
+        bytes through a pipe)."""
+        return WindowRef(
+            self.char_offset, self.first_line, self.path, self.byte_offset, len(self.data)
+        )
+
+
+@dataclass(frozen=True)
+class WindowRef:
+    """A window as a place in a file (see :meth:`Window.ref`)."""
+
+    char_offset: int
+    first_line: int
+    path: str
+    byte_offset: int
+    length: int
+
+    def load(self) -> Window:
+        with open(self.path, "rb") as fh:
+            fh.seek(self.byte_offset)
+            data = fh.read(self.length)
+        return Window(self.char_offset, self.first_line, data, self.path, self.byte_offset)
 
 
 def _chars(data: bytes) -> int:
@@ -240,12 +266,15 @@ def iter_windows(path: Path, size: int = WINDOW_CHARS, hard: int | None = None) 
     """
     hard = hard or 4 * size
     offset = 0
+    at = 0  # bytes of the file before ``buf``
     line = 1
     fence_open = False
     eof = False
     want = size  # read this much before looking for a cut
     with path.open("rb") as fh:
-        buf = fh.read(3).removeprefix(b"\xef\xbb\xbf")
+        buf = fh.read(3)
+        if buf.startswith(b"\xef\xbb\xbf"):
+            buf, at = buf[3:], 3
         while True:
             while not eof and len(buf) < want:
                 block = fh.read(max(READ_BLOCK, want - len(buf)))
@@ -263,7 +292,8 @@ def iter_windows(path: Path, size: int = WINDOW_CHARS, hard: int | None = None) 
                 pos = _hard_cut(buf, size // 2)
             if pos:
                 data = buf[:pos]
-                yield Window(offset, line, data)
+                yield Window(offset, line, data, str(path), at)
+                at += pos
                 fence_open = (bisect.bisect_left(fences, pos) % 2 == 1) != fence_open
                 offset += _chars(data)
                 line += data.count(b"\n")

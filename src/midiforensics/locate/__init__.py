@@ -47,6 +47,7 @@ FINDERS: tuple[Finder, ...] = (
         find_base64,
         # (a wrapped block is one match: the gate's cost is per match)
         r"[A-Za-z0-9+/_-]{16}[A-Za-z0-9+/=_\r\n-]*|\n[ \t>]*[A-Za-z0-9+/_-]{4,15}[ \t]*\r?\n",
+        reach=128,  # the characters around a run it looks at: a URL, a quote, an ellipsis
         stitch=True,
     ),
 )
