@@ -50,6 +50,62 @@ def _pastes() -> list[tuple[str, str]]:
     return [(name, text) for name, text in out if len(text) < gate.GATE_MIN // 2]
 
 
+def _shapes() -> list[tuple[str, str]]:
+    """Pastes written for the gate's edges: finds that go on past blank lines, anchors of
+    long reach after short ones, arrays and dumps in less usual spellings, a tempo given far
+    from its score, note names with signs outside Latin-1."""
+    m = make_midi([60, 62, 64, 65, 67, 69, 71, 72])
+    body = "\n".join("GABc dedB|dedB dedB|c2ec B2dB|c2A2 A2BA|" for _ in range(8))
+    abc = "X:1\nT:Long tune\nM:4/4\nL:1/8\nK:G\n" + "\n\n".join([body] * 4) + "\n"
+    bar = "  c4 d e f | g a b c | c b a g | f e d c |\n"
+    ly = '```lilypond\n\\version "2.24.0"\n\\relative c\' {\n' + (bar * 10 + "\n") * 30 + "}\n```\n"
+    note = (
+        "<note><pitch><step>C</step><octave>4</octave></pitch><duration>1</duration>"
+        "<type>quarter</type></note>\n"
+    )
+
+    def score(rights: str = "") -> str:
+        return (
+            '<?xml version="1.0" encoding="UTF-8"?>\n<score-partwise version="3.1">\n'
+            f"<identification><rights>{rights}</rights></identification>\n"
+            '<part-list><score-part id="P1"><part-name>P</part-name></score-part></part-list>\n'
+            '<part id="P1"><measure number="1"><attributes><divisions>1</divisions></attributes>\n'
+            + note * 4
+            + "</measure></part>\n</score-partwise>\n"
+        )
+
+    tempo = (
+        '<direction placement="above"><direction-type><metronome><beat-unit>quarter'
+        "</beat-unit><per-minute>72</per-minute></metronome></direction-type>"
+        '<sound tempo="72"/></direction>\n'
+    )
+    script = (
+        "```python\nfrom midiutil import MIDIFile\n\nbase = 62\nlength = 2\n"
+        "# Build a simple scale for the class. We keep every value in one place so that\n"
+        "# the students can change the key, the length and the speed without hunting.\n"
+        "# Internationalization of the comments is left for later.\n"
+        "midi = MIDIFile(1)\nmidi.addTempo(0, 0, 100)\nfor i in range(8):\n"
+        "    midi.addNote(0, 0, base + i, i * length, length, 100)\n"
+        'with open("scale.mid", "wb") as f:\n    midi.writeFile(f)\n```\n'
+    )
+    later = "We can talk about the arrangement later, there is no hurry at all.\n\n" * 250
+    return [
+        ("abc with blank lines", "Here is the tune:\n\n" + abc + "\nEnjoy.\n"),
+        ("lilypond with blank lines", "Here is the piece.\n\n" + ly + "\nEnjoy.\n"),
+        ("score with blank lines", score("Free to use.\n\n" * 150)),
+        ("tempo far from its score", score() + "\n" + later + "Add this:\n\n" + tempo),
+        ("script after a long word", "Here is a script.\n\n" + script + "\nRun it.\n"),
+        ("rust", "let midi = vec![" + ", ".join(f"0x{b:02X}u8" for b in m) + "];\n"),
+        ("java", "byte[] m = new byte[]{" + ", ".join(f"(byte){b}" for b in m) + "};\n"),
+        ("python", "midi = [\n" + "".join(f"    {b},  # byte\n" for b in m) + "]\n"),
+        ("hex", "\n".join(" ".join(f"{b:02x}" for b in m[i : i + 2]) for i in range(0, 40, 2))),
+        (
+            "sharps",
+            "Here's the riff: F\u266f4, G\u266f4, A\u266f4, C\u266f5, D\u266f5, F\u266f5.\n",
+        ),
+    ]
+
+
 def _pieces(text: str) -> list[str]:
     """The notes of every playable piece ``decode`` makes of ``text``, as comparable keys."""
     report = decode(text, strict=True)
@@ -60,7 +116,7 @@ def _pieces(text: str) -> list[str]:
     )
 
 
-PASTES = _pastes()
+PASTES = _pastes() + _shapes()
 
 
 @needs_corpus
@@ -178,3 +234,29 @@ def test_mf_decode_of_a_large_text_is_the_same_with_one_job_or_two(
     assert result.exit_code == 0 and "midi" in result.output
     result = runner.invoke(app, ["scan", str(src), "--jobs", "0"])
     assert result.exit_code == 2 and "at least 1" in result.output
+
+
+def test_a_handler_failure_in_a_window_is_reported_once_as_in_one_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What a worker records (its stages' output, problems included) replays to the report
+    one process gives; here in this process, so that a handler can be made to fail."""
+    from midiforensics.formats.abc.handler import ABCHandler
+    from midiforensics.pipeline import Pipeline, search_window
+
+    def fails(self: ABCHandler, data: object, lost: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(ABCHandler, "repair", fails)
+    tune = "X:1\nT:Tune\nM:4/4\nL:1/8\nK:G\nGABc dedB|GABc d2d2|\n\n"
+    src = tmp_path / "tunes.md"
+    src.write_text(("Some prose here, nothing else. " * 100 + "\n\n" + tune) * 6)
+    one = run_windows(iter_windows(src, size=4000), None, "x", True, 0, 1)
+    replayed = Pipeline(None, True)
+    for window in iter_windows(src, size=4000):
+        replayed.replay(search_window(window, True))
+    assert [(p.kind, p.message) for p in replayed.problems] == [
+        (p.kind, p.message) for p in one.problems
+    ]
+    assert sum(p.kind == "failure" for p in one.problems) == 6
+    assert not any(p.kind == "unread" for p in one.problems)

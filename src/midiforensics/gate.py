@@ -26,6 +26,7 @@ GATE_MIN = 256 * 1024  # shorter texts are searched whole: the gate would save n
 JOIN_GAP = 4000  # regions closer than this are one (the stitcher joins blocks this far apart)
 PARAGRAPH_REACH = 64 * 1024  # how far a region's end may move on to the end of its paragraph
 SNAP = 1024  # how far a region's start may move back to the start of its line
+GROW = 64 * 1024  # how far a region grows at a time when a find reaches its end
 
 
 @cache
@@ -87,12 +88,14 @@ def regions(text: str, native: bool = True) -> list[Region] | None:
     for m in finditer(raw):
         name, reach = groups[m.lastindex - 1]
         lo, hi = max(0, m.start() - reach), min(n, m.end() + reach)
-        if spans and lo <= spans[-1][1] + JOIN_GAP:
-            a, b, _, names = spans[-1]
-            names.add(name)
-            spans[-1] = (a, max(hi, b), m.end(), names)
-        else:
-            spans.append((lo, hi, m.end(), {name}))
+        names = {name}
+        last = m.end()
+        # an anchor of long reach may reach back over several spans: they become one
+        while spans and lo <= spans[-1][1] + JOIN_GAP:
+            a, b, before, more = spans.pop()
+            lo, hi, last = min(a, lo), max(b, hi), max(before, last)
+            names |= more
+        spans.append((lo, hi, last, names))
     out: list[Region] = []
     for lo, hi, last, names in spans:
         lo, hi = _snap(text, lo, hi, last)
@@ -117,13 +120,13 @@ def _snap(text: str, lo: int, hi: int, last: int) -> tuple[int, int]:
         if k < 0:
             k = text.find(" ", hi, hi + SNAP)
         hi = k + 1 if k >= 0 else min(len(text), hi + SNAP)
-        m = _BLANK.search(text, last, last + PARAGRAPH_REACH)
+        m = BLANK_LINE.search(text, last, last + PARAGRAPH_REACH)
         if m and m.end() > hi:
             hi = m.end()
     return lo, hi
 
 
-_BLANK = re.compile(r"\n[ \t\r]*\n")
+BLANK_LINE = re.compile(r"\n[ \t\r]*\n")
 
 
-__all__ = ["GATE_MIN", "engine_name", "regions"]
+__all__ = ["BLANK_LINE", "GATE_MIN", "GROW", "Region", "engine_name", "regions"]

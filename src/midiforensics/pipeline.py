@@ -8,7 +8,6 @@ size budget, a depth limit), records what the stages report and hands outputs to
 from __future__ import annotations
 
 import hashlib
-import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
@@ -241,6 +240,7 @@ class _Recorded(list[Problem]):
         self.events = events
 
     def append(self, problem: Problem) -> None:
+        super().append(problem)  # stages count problems to see whether a handler failed
         self.events.append(("item", problem))
 
     def extend(self, problems: Iterable[Problem]) -> None:
@@ -322,10 +322,16 @@ def _in_workers(windows: Iterable[Window], repair: bool, jobs: int) -> Iterator[
 
     from .batch import ignore_sigint
 
-    # Linux forks (the workers start at once, with the modules this process has imported;
-    # they are forked at the first submit, before any progress display has a thread that
-    # could hold a lock); elsewhere they are spawned
-    ctx = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
+    # The workers are forked from a server process that has imported the stages once (this
+    # process may have threads, a progress display, that a fork must not copy); where there
+    # is no fork server, they are spawned
+    ctx: multiprocessing.context.BaseContext
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        server = multiprocessing.get_context("forkserver")
+        server.set_forkserver_preload(["midiforensics.pipeline"])
+        ctx = server
+    else:
+        ctx = multiprocessing.get_context("spawn")
     pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=ignore_sigint)
     pending: deque[Future[list[Event]]] = deque()
     try:

@@ -8,13 +8,14 @@ split over several blocks is stitched first) are decoded into payloads for the n
 from __future__ import annotations
 
 import binascii
+from collections.abc import Callable
 from dataclasses import replace
 from functools import partial
 
 from .classify import STARTS, wants_more
 from .formats import TEXT_HANDLERS
-from .formats.base import MusicResult
-from .gate import regions
+from .formats.base import Handler, MusicResult
+from .gate import BLANK_LINE, GROW, Region, regions
 from .locate import FINDERS, Run, drop_prefix, glued_prefix, join_runs
 from .report.models import Problem, Repair, Span
 from .work import Context, PayloadTask, PieceOut, Stage, TextTask, with_inherited_loss
@@ -27,25 +28,88 @@ def search_text(task: TextTask, ctx: Context) -> Stage:
     """Search a text; a long one only in the regions the gate marks (:mod:`.gate`)."""
     parts = regions(task.text)
     if parts is None:
-        yield from _search(task, ctx, None)
+        yield from _search(task, ctx, None, None)
         return
+    found: dict[str, list[_Found]] = {}  # each text handler's finds, over all regions
     line = 0  # lines of ``task.text`` before the region
-    at = 0
-    for lo, hi, names in parts:
+    at = k = 0
+    while k < len(parts):
+        lo, hi, names = parts[k]
+        hi, names, k = _grown(task.text, parts, k + 1, lo, hi, names)
         line += task.text.count("\n", at, lo)
         at = lo
-        yield from _search(task.region(lo, hi, line), ctx, names)
+        yield from _search(task.region(lo, hi, line), ctx, names, found)
+    for h in TEXT_HANDLERS:
+        finds = found.get(h.name)
+        if finds:
+            yield from _pieces(h, finds, ctx, partial(task.where, 0))
 
 
-def _search(task: TextTask, ctx: Context, only: frozenset[str] | None) -> Stage:
+# A find of a text handler, kept until every region has been searched: where it starts in the
+# input, the piece, and the region's text task with the find's offset in it.
+_Found = tuple[int, MusicResult, TextTask, int]
+
+
+def _grown(
+    text: str, parts: list[Region], k: int, lo: int, hi: int, names: frozenset[str]
+) -> tuple[int, frozenset[str], int]:
+    """The end of region ``[lo, hi)`` moved on while a find of a text handler whose finds may
+    go on past a blank line (an ABC tune, a score, a LilyPond block) reaches its end and
+    grows when it is moved; regions from ``parts[k]`` on that it then covers join it.
+    Returns the end, the names, and the index of the next region."""
+    handlers = [h for h in TEXT_HANDLERS if h.name in names and h.spans_paragraphs]
+    end = _last_end(handlers, text[lo:hi])
+    while end is not None and hi < len(text) and not text[lo + end : hi].strip():
+        m = BLANK_LINE.search(text, hi, hi + GROW)
+        wider = m.end() if m else min(len(text), hi + GROW)
+        more = _last_end(handlers, text[lo:wider])
+        if more is None or lo + more <= hi:
+            break  # the find does not go on
+        hi, end = wider, more
+        while k < len(parts) and parts[k][0] <= hi:
+            hi, names, k = max(hi, parts[k][1]), names | parts[k][2], k + 1
+            handlers = [h for h in TEXT_HANDLERS if h.name in names and h.spans_paragraphs]
+    return hi, names, k
+
+
+def _last_end(handlers: list[Handler], text: str) -> int | None:
+    """Where the last find of ``handlers`` in ``text`` ends; None when there is none. (A
+    handler's failure here is reported when the region is searched.)"""
+    ends = []
+    for h in handlers:
+        try:
+            ends += [e for _, e, _ in h.detect(text)]
+        except Exception:  # noqa: BLE001, S112 - reported by the search of the region
+            continue
+    return max(ends) if ends else None
+
+
+def _pieces(h: Handler, finds: list[_Found], ctx: Context, at0: Callable[[], str]) -> Stage:
+    """The pieces of handler ``h``'s finds, after its ``combine`` (a tempo given apart from
+    its score, further on in the text) has seen all of them."""
+    where = {s: (task, local) for s, _, task, local in finds}
+    pairs = [(s, res) for s, res, _, _ in finds]
+    for s, res in ctx.safe(at0, h.combine, pairs) or pairs:
+        task, local = where[s]
+        label = f"{task.label}{h.label or h.name}-L{task.linecol(local)[0]}"
+        yield PieceOut(res, h.name, label, task.where(local), task.shifted(local), h.suffix)
+
+
+def _search(
+    task: TextTask,
+    ctx: Context,
+    only: frozenset[str] | None,
+    found: dict[str, list[_Found]] | None,
+) -> Stage:
     """Text handlers, then finders, on ``task``; only those named in ``only`` (the gate's
-    region) when it is given."""
+    region) when it is given. A text handler's finds become pieces here, or with ``found``
+    are added to it (a region: the caller makes the pieces once all regions are searched)."""
     taken: list[tuple[int, int]] = []
     at0 = partial(task.where, 0)  # where a whole-text failure is reported (said only then)
     for h in TEXT_HANDLERS:
         if only is not None and h.name not in only:
             continue
-        found: list[tuple[int, MusicResult]] = []
+        finds: list[_Found] = []
         for s, e, payload in ctx.safe(at0, h.detect, task.text) or ():
             if _overlaps(s, e, taken):
                 continue
@@ -56,13 +120,15 @@ def _search(task: TextTask, ctx: Context, only: frozenset[str] | None) -> Stage:
                 lost = [(at - s, at - s + n) for at, n in task.lost.items() if s <= at <= e]
                 res = ctx.safe(task.where(s), h.repair, payload, lost)
                 if isinstance(res, MusicResult):
-                    found.append((s, with_inherited_loss(_with_loss(res, lost), task.inherited)))
+                    res = with_inherited_loss(_with_loss(res, lost), task.inherited)
+                    finds.append((task.base + s, res, task, s))
                 elif len(ctx.problems) == failures:  # not a failure already reported
                     why = f"{h.name} found here, but no notes in it could be read"
                     yield Problem(task.where(s), why, "unread")
-        for s, res in ctx.safe(at0, h.combine, found) or found:
-            label = f"{task.label}{h.label or h.name}-L{task.linecol(s)[0]}"
-            yield PieceOut(res, h.name, label, task.where(s), task.shifted(s), h.suffix)
+        if found is None:
+            yield from _pieces(h, finds, ctx, at0)
+        elif finds:
+            found.setdefault(h.name, []).extend(finds)
     runs: list[Run] = []
     for finder in FINDERS:
         if only is not None and finder.name not in only:

@@ -33,6 +33,7 @@ class TextTask:
     base: int = 0  # characters of the input before this text
     lost: dict[int, int] = field(default_factory=dict)  # offset -> bytes lost there (decoding)
     inherited: tuple[Repair, ...] = ()  # data lost upstream (a cut run, a cut container)
+    col0: int = 0  # characters of its first line before this text (a region of a long line)
 
     @classmethod
     def of(cls, text: str, chain: str = "", label: str = "", depth: int = 0, line0: int = 0,
@@ -50,13 +51,15 @@ class TextTask:
             self.line0 + lines_before,
             self.base + lo,
         )
-        sub.lost = {at - lo: n for at, n in self.lost.items() if lo <= at < hi}
+        sub.lost = {at - lo: n for at, n in self.lost.items() if lo <= at <= hi}
         sub.inherited = self.inherited
+        line_start = self.text.rfind("\n", 0, lo) + 1
+        sub.col0 = lo - line_start + (self.col0 if line_start == 0 else 0)
         return sub
 
     def linecol(self, offset: int) -> tuple[int, int]:
         line, col = self.index.linecol(offset)
-        return line + self.line0, col
+        return line + self.line0, col + self.col0 if line == 1 else col
 
     def where(self, offset: int) -> str:
         return Locator(self.chain).text(*self.linecol(offset))

@@ -285,7 +285,7 @@ def _process(
     if jobs is not None and jobs < 1:
         _err("--jobs must be at least 1")
         return EXIT_USAGE, []
-    jobs = jobs or os.cpu_count() or 1
+    jobs = jobs or _cores()
     files, errors = expand_inputs(inputs, exclude=[out] if out else None)
     if errors:
         for e in errors:
@@ -298,6 +298,14 @@ def _process(
         return _process_many(files, out, as_json, write, jobs)
     except KeyboardInterrupt:  # main's SIGINT handler has said so on stderr
         return EXIT_INTERRUPTED, []
+
+
+def _cores() -> int:
+    """The cores this process may run on (its affinity, which containers set), else all."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except (AttributeError, OSError):  # no sched_getaffinity (macOS, Windows)
+        return os.cpu_count() or 1
 
 
 def _process_one(

@@ -149,6 +149,7 @@ class Handler:
     # a match a find and the context it reads may reach. No anchors: texts are searched whole.
     anchors: ClassVar[str] = ""
     reach: ClassVar[int] = 512
+    spans_paragraphs: ClassVar[bool] = False  # a find may go on past a blank line
 
     def detect(self, text: str) -> list[tuple[int, int, str]]:
         """Text handlers: (start, end, the text to repair) of each find in ``text``."""

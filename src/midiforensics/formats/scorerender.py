@@ -46,6 +46,7 @@ def stream_to_outputs(
 
 
 _RANDOM_ID = re.compile(r"\b([PI])([0-9a-f]{32})\b")
+_ID_VALUE = re.compile(r'\bid="([^"]*)"')
 
 
 def _stable_ids(xml: str) -> str:
@@ -53,12 +54,16 @@ def _stable_ids(xml: str) -> str:
     they are numbered in order instead (P1, P1-I1, ...), so the same input writes the same
     file in any process."""
     names: dict[str, str] = {}
+    taken = set(_ID_VALUE.findall(xml))  # ids the score has of its own stay its own
 
     def name(m: re.Match[str]) -> str:
         key = m.group(0)
         if key not in names:
-            kind = m.group(1)
-            names[key] = f"{kind}{sum(1 for v in names.values() if v[0] == kind) + 1}"
+            k = 1
+            while f"{m.group(1)}{k}" in taken:
+                k += 1
+            names[key] = f"{m.group(1)}{k}"
+            taken.add(names[key])
         return names[key]
 
     return _RANDOM_ID.sub(name, xml)

@@ -35,12 +35,17 @@ class Finder:
 
 
 # The encodings the text stage looks for, the only list of them (fixtures: tests/fixtures/<name>/).
-_HEX = r"[0-9A-Fa-f]{2,8}(?:[ \t,:;]+(?:0[xX])?[0-9A-Fa-f]{2,8}){3}|[0-9A-Fa-f]{16}"
-_DEC = r"-?[0-9]{1,3}(?:\s*,\s*-?[0-9]{1,3}){3}\s*,"
+# four bytes in a row (a line of a dump may hold fewer: the next line goes on), or 16 digits
+_HEX = r"[0-9A-Fa-f]{2,8}(?:[ \t,:;\r\n]+(?:0[xX])?[0-9A-Fa-f]{2,8}){3}|[0-9A-Fa-f]{16}"
+# four numbers of an array, each maybe cast ("(byte)77") or typed ("0x4Du8"), with comments
+# between them
+_ITEM = r"(?:\(\s*[A-Za-z0-9_ ]+\)\s*)?-?(?:0[xX][0-9A-Fa-f]{1,2}|[0-9]{1,3})(?:_?[ui]8|[uU])?"
+_SEP = r"\s*,(?:\s|//[^\n]*|#[^\n]*|/\*[^*]*\*/)*"
+_ARRAY = rf"0[xX][0-9A-Fa-f]{{1,2}}(?:_?[ui]8|[uU])?\s*,|{_ITEM}(?:{_SEP}{_ITEM}){{3}}\s*,"
 FINDERS: tuple[Finder, ...] = (
-    Finder("hex", find_hex, _HEX),  # four bytes in a row, or sixteen digits
+    Finder("hex", find_hex, _HEX),
     Finder("bytes-literal", find_bytes_literals, r"\\x[0-9A-Fa-f]{2}"),
-    Finder("array", find_byte_arrays, rf"0[xX][0-9A-Fa-f]{{1,2}}\s*,|{_DEC}"),
+    Finder("array", find_byte_arrays, _ARRAY),
     # a run starts with a token of 16 characters, or a line of a narrowly wrapped block
     Finder(
         "base64",

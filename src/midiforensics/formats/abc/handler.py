@@ -12,6 +12,7 @@ class ABCHandler(Handler):
     suffix: ClassVar[str] = ".abc"
     reads: ClassVar[str] = "text"
     label: ClassVar[str] = "abc"
+    spans_paragraphs: ClassVar[bool] = True
     # a field line ("X:1", "K:G") at a line start, after an escaped line break or a quote (a
     # JSON string), or a field as a JSON key; a tune's body runs on to the end of its paragraph
     anchors: ClassVar[str] = r"""(?:^|\n|\\n|["'])[ \t]*[A-Za-z]:|"[A-Za-z]"\s*:"""

@@ -29,6 +29,7 @@ class LilyPondHandler(Handler):
     suffix: ClassVar[str] = ".ly"
     reads: ClassVar[str] = "text"
     label: ClassVar[str] = "ly"
+    spans_paragraphs: ClassVar[bool] = True
     anchors: ClassVar[str] = (
         r"\\(?:version|relative|score|fixed|new\s+(?:Staff|PianoStaff|GrandStaff|StaffGroup|Voice))"
         r"|```(?:lilypond|ly)"

@@ -30,6 +30,7 @@ class MusicCodeHandler(Handler):
     suffix: ClassVar[str] = ".txt"
     reads: ClassVar[str] = "text"
     label: ClassVar[str] = "code"
+    spans_paragraphs: ClassVar[bool] = True
     # the calls the readers look for (midiutil, mido, music21, pretty_midi, Strudel's note/n)
     anchors: ClassVar[str] = (
         r"addNote|note_on|Note\s*\(|Chord\s*\("

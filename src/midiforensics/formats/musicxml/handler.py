@@ -18,6 +18,7 @@ class MusicXMLHandler(Handler):
     suffix: ClassVar[str] = ".musicxml"
     reads: ClassVar[str] = "text"
     label: ClassVar[str] = "xml"
+    spans_paragraphs: ClassVar[bool] = True
     anchors: ClassVar[str] = r"<[A-Za-z!?/]|&lt;|&amp;lt;|\\u003[cC]"  # tags, raw or escaped
 
     def detect(self, text: str) -> list[tuple[int, int, str]]:

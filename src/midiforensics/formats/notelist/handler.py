@@ -19,7 +19,8 @@ class NoteListHandler(Handler):
     reads: ClassVar[str] = "text"
     label: ClassVar[str] = "notes"
     # "note(s)", "Note(s)", or a note name with its octave ("C4", "F#3", "Bb2")
-    anchors: ClassVar[str] = r"ote|\b[A-G][#b]?[0-9]\b"
+    # (signs outside Latin-1, such as U+266F, reach the gate as "?")
+    anchors: ClassVar[str] = r"ote|\b[A-G](?:##|#|bb|b|x|\?{1,2})?-?[0-9]\b"
     reach: ClassVar[int] = _NEAR + 400  # and the tempo stated near the notes
 
     def detect(self, text: str) -> list[tuple[int, int, str]]:
