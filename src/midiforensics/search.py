@@ -59,9 +59,13 @@ def _grown(
     Returns the end, the names, and the index of the next region."""
     handlers = [h for h in TEXT_HANDLERS if h.name in names and h.spans_paragraphs]
     end = _last_end(handlers, text[lo:hi])
+    step = GROW
     while end is not None and hi < len(text) and not text[lo + end : hi].strip():
-        m = BLANK_LINE.search(text, hi, hi + GROW)
-        wider = m.end() if m else min(len(text), hi + GROW)
+        # twice as far each time: a find that runs to the end of any text it is given (an
+        # unclosed block) costs a few looks, not one a paragraph
+        m = BLANK_LINE.search(text, min(len(text), hi + step))
+        wider = m.end() if m else len(text)
+        step *= 2
         more = _last_end(handlers, text[lo:wider])
         if more is None or lo + more <= hi:
             break  # the find does not go on
