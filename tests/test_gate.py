@@ -260,3 +260,23 @@ def test_a_handler_failure_in_a_window_is_reported_once_as_in_one_process(
     ]
     assert sum(p.kind == "failure" for p in one.problems) == 6
     assert not any(p.kind == "unread" for p in one.problems)
+
+
+def test_standard_input_is_read_in_windows_and_gives_what_the_file_gives(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from midiforensics.inputs.files import read_stream_bounded
+
+    monkeypatch.setattr(input_files, "WINDOW_CHARS", 12_000)
+    src = _big_input(tmp_path)
+    with src.open("rb") as fh:
+        assert not isinstance(read_stream_bounded(fh), bytes)  # windows, not a whole read
+    runner = CliRunner()
+    from_file = runner.invoke(app, ["decode", str(src), "-o", str(tmp_path / "f"), "-j", "1"])
+    from_stdin = runner.invoke(
+        app, ["decode", "-", "-o", str(tmp_path / "s"), "-j", "1"], input=src.read_bytes()
+    )
+    assert from_file.exit_code == 0 and from_stdin.exit_code == 0, from_stdin.output
+    assert _files(tmp_path / "f") == _files(tmp_path / "s")
+    report = json.loads((tmp_path / "s" / "report.json").read_text())
+    assert report["size"] == src.stat().st_size

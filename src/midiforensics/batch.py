@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .inputs.files import Window, read_text_bounded
+from .inputs.files import Window, read_stream_bounded, read_text_bounded
 
 if TYPE_CHECKING:  # rich is imported only when a table or progress bar is made
     from rich.console import Console, RenderableType
@@ -95,19 +95,20 @@ def process_one(
 
         if out_dir is not None and Path(out_dir).exists() and not Path(out_dir).is_dir():
             return _fail(path, out_dir, f"output {out_dir} exists and is not a folder")
+        size = 0  # a stream's size is counted as its windows are read
         if path == "-":
-            data: bytes | Iterator[Window] = sys.stdin.buffer.read()
+            data: bytes | Iterator[Window] = read_stream_bounded(sys.stdin.buffer)
             name = "stdin"
         else:
             p = Path(path)
             if p.is_dir():
                 return _fail(path, out_dir, "is a folder")
             data = read_text_bounded(p)
+            size = p.stat().st_size
             name = path
         if isinstance(data, bytes):
             report = pipeline.run(data, out_dir=out_dir, name=name, repair=write)
         else:
-            size = Path(path).stat().st_size
             report = pipeline.run_windows(
                 data, out_dir=out_dir, name=name, repair=write, size=size, jobs=jobs
             )

@@ -215,13 +215,20 @@ def run_windows(
     (:func:`search_window`) while this process admits their payloads, in window order, and
     writes; the report and the files are the same as with one process."""
     p = Pipeline(out_dir, repair)
-    if jobs <= 1:
+    seen = [0]  # bytes read, the size of a stream (``size`` 0: not known in advance)
+
+    def counted() -> Iterator[Window]:
         for w in windows:
+            seen[0] += len(w.data)
+            yield w
+
+    if jobs <= 1:
+        for w in counted():
             p.run(TextTask.of(w.text, "", "", 0, w.first_line - 1, w.char_offset))
     else:
-        for events in _in_workers(windows, repair, jobs):
+        for events in _in_workers(counted(), repair, jobs):
             p.replay(events)
-    return p.report(name, size)
+    return p.report(name, size or seen[0])
 
 
 # --- windows in worker processes -----------------------------------------------------------

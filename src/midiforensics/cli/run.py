@@ -102,7 +102,7 @@ def run_one(
 ) -> Report:
     """The report for one input (``-`` is standard input); a large text's windows go to
     ``jobs`` worker processes. Raises :class:`RunError`."""
-    from ..inputs.files import read_text_bounded
+    from ..inputs.files import read_stream_bounded, read_text_bounded
     from ..pipeline import run, run_windows
 
     name = "stdin" if str(path) == "-" else str(path)
@@ -110,8 +110,8 @@ def run_one(
         if name == "stdin":
             if sys.stdin.isatty():
                 sys.stderr.write(STDIN_HINT)
-            data = sys.stdin.buffer.read()
-            size = len(data)
+            loaded = read_stream_bounded(sys.stdin.buffer)
+            size = 0  # counted as the windows are read
         else:
             loaded = read_text_bounded(path)
             size = path.stat().st_size
@@ -122,8 +122,6 @@ def run_one(
     total = None if name == "stdin" or isinstance(loaded, bytes) else size
     try:
         with LateProgress(progress_console, label, total, PROGRESS_AFTER) as bar:
-            if name == "stdin":
-                return run(data, out_dir=out_dir, name=name, repair=write)
             if isinstance(loaded, bytes):
                 return run(loaded, out_dir=out_dir, name=name, repair=write)
             windows = _counted(loaded, bar)

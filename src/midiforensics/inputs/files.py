@@ -10,6 +10,7 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 # Suffixes taken from a folder; other files are taken when their head reads as text.
 INPUT_SUFFIXES = frozenset(
@@ -137,6 +138,12 @@ def _resolved(p: Path) -> str:
 # --- large inputs ------------------------------------------------------------------------
 
 
+class Readable(Protocol):
+    """A binary stream: a file opened "rb", standard input's buffer."""
+
+    def read(self, n: int, /) -> bytes: ...
+
+
 @dataclass(frozen=True)
 class Window:
     """A piece of a large text: its UTF-8 bytes, which start at character ``char_offset`` of
@@ -254,9 +261,12 @@ def _hard_cut(buf: bytes, lo: int) -> int:
     return k - 1 if k > lo and buf[k - 1] >= 0xC0 else len(buf)
 
 
-def iter_windows(path: Path, size: int = WINDOW_CHARS, hard: int | None = None) -> Iterator[Window]:
-    """The text of ``path`` (UTF-8, undecodable bytes replaced) in windows of about ``size``
-    bytes, each ending after a blank line outside code fences and MusicXML scores.
+def iter_windows(
+    source: Path | Readable, size: int = WINDOW_CHARS, hard: int | None = None
+) -> Iterator[Window]:
+    """The text of ``source`` (a file, or a binary stream such as standard input; UTF-8,
+    undecodable bytes replaced) in windows of about ``size`` bytes, each ending after a blank
+    line outside code fences and MusicXML scores.
 
     When no such place turns up before ``hard`` bytes (default ``4 * size``: one long line, a
     huge fence), the window is cut at a line break, a JSON-escaped paragraph break or a space,
@@ -264,43 +274,50 @@ def iter_windows(path: Path, size: int = WINDOW_CHARS, hard: int | None = None) 
     cut in the bytes as read (no decoding here unless a window holds non-ASCII characters, to
     count them); code fences are found once a buffer and the lines counted once a window.
     """
-    hard = hard or 4 * size
+    if isinstance(source, Path):
+        with source.open("rb") as fh:
+            yield from _windows(fh, str(source), size, hard or 4 * size)
+    else:
+        yield from _windows(source, "", size, hard or 4 * size)
+
+
+def _windows(fh: Readable, path: str, size: int, hard: int) -> Iterator[Window]:
+    """:func:`iter_windows` of an open stream; ``path`` names its file ("" for a stream)."""
     offset = 0
     at = 0  # bytes of the file before ``buf``
     line = 1
     fence_open = False
     eof = False
     want = size  # read this much before looking for a cut
-    with path.open("rb") as fh:
-        buf = fh.read(3)
-        if buf.startswith(b"\xef\xbb\xbf"):
-            buf, at = buf[3:], 3
-        while True:
-            while not eof and len(buf) < want:
-                block = fh.read(max(READ_BLOCK, want - len(buf)))
-                eof = not block
-                buf += block
-            fences = _fence_marks(buf)
-            if eof:
-                pos: int | None = len(buf)
-            else:
-                pos = _cut(buf, fences, fence_open, size // 2)
-                if pos is None and len(buf) < hard:
-                    want = min(hard, len(buf) + size // 2)  # read on: a cut may come
-                    continue
-            if pos is None:
-                pos = _hard_cut(buf, size // 2)
-            if pos:
-                data = buf[:pos]
-                yield Window(offset, line, data, str(path), at)
-                at += pos
-                fence_open = (bisect.bisect_left(fences, pos) % 2 == 1) != fence_open
-                offset += _chars(data)
-                line += data.count(b"\n")
-                buf = buf[pos:]
-            if eof and not buf:
-                return
-            want = size
+    buf = fh.read(3)
+    if buf.startswith(b"\xef\xbb\xbf"):
+        buf, at = buf[3:], 3
+    while True:
+        while not eof and len(buf) < want:
+            block = fh.read(want - len(buf))
+            eof = not block
+            buf += block
+        fences = _fence_marks(buf)
+        if eof:
+            pos: int | None = len(buf)
+        else:
+            pos = _cut(buf, fences, fence_open, size // 2)
+            if pos is None and len(buf) < hard:
+                want = min(hard, len(buf) + size // 2)  # read on: a cut may come
+                continue
+        if pos is None:
+            pos = _hard_cut(buf, size // 2)
+        if pos:
+            data = buf[:pos]
+            yield Window(offset, line, data, path, at)
+            at += pos
+            fence_open = (bisect.bisect_left(fences, pos) % 2 == 1) != fence_open
+            offset += _chars(data)
+            line += data.count(b"\n")
+            buf = buf[pos:]
+        if eof and not buf:
+            return
+        want = size
 
 
 def _head_is_binary(head: bytes) -> bool:
@@ -323,3 +340,39 @@ def read_text_bounded(path: Path, size: int | None = None) -> bytes | Iterator[W
     if _head_is_binary(head) or structured or path.stat().st_size <= size:
         return path.read_bytes()
     return iter_windows(path, size)
+
+
+class _Joined:
+    """A binary stream read on after the bytes already taken from its head."""
+
+    def __init__(self, head: bytes, rest: Readable) -> None:
+        self.head = head
+        self.rest = rest
+
+    def read(self, n: int) -> bytes:
+        if self.head:
+            out, self.head = self.head[:n], self.head[n:]
+            return out
+        return self.rest.read(n)
+
+
+def read_stream_bounded(fh: Readable, size: int | None = None) -> bytes | Iterator[Window]:
+    """:func:`read_text_bounded` for a stream (standard input): its bytes when they fit in
+    one window or are binary or structured, otherwise windows of its text."""
+    size = size or WINDOW_CHARS
+    chunks: list[bytes] = []
+    held = 0
+    while held <= size:
+        block = fh.read(size + 1 - held)
+        if not block:
+            return b"".join(chunks)
+        chunks.append(block)
+        held += len(block)
+    head = b"".join(chunks)
+    structured = head.removeprefix(b"\xef\xbb\xbf").lstrip()[:1] in (b"[", b"{", b"<")
+    if _head_is_binary(head[:8192]) or structured:
+        rest = [head]
+        while block := fh.read(READ_BLOCK):
+            rest.append(block)
+        return b"".join(rest)
+    return iter_windows(_Joined(head, fh), size)
