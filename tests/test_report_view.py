@@ -146,7 +146,7 @@ def test_scan_says_found_not_recovered() -> None:
 def test_ctrl_c_stops_a_batch_at_once(tmp_path: Path) -> None:
     folder = tmp_path / "in"
     folder.mkdir()
-    for i in range(16):
+    for i in range(64):  # far more work than the wait below, however fast a decode is
         (folder / f"in{i}.txt").write_text(SEED.read_text())
     env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1] / "src"))
     proc = subprocess.Popen(
@@ -156,7 +156,9 @@ def test_ctrl_c_stops_a_batch_at_once(tmp_path: Path) -> None:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
-    time.sleep(1)
+    deadline = time.monotonic() + 20
+    while not any(tmp_path.glob("*-recovered")) and time.monotonic() < deadline:
+        time.sleep(0.05)  # until the batch is under way: its first output folder is made
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=10)
     assert proc.returncode == 130
