@@ -35,10 +35,10 @@ def search_text(task: TextTask, ctx: Context) -> Stage:
     at = k = 0
     while k < len(parts):
         lo, hi, names = parts[k]
-        hi, names, k = _grown(task.text, parts, k + 1, lo, hi, names)
+        hi, names, k, seen = _grown(task.text, parts, k + 1, lo, hi, names)
         line += task.text.count("\n", at, lo)
         at = lo
-        yield from _search(task.region(lo, hi, line), ctx, names, found)
+        yield from _search(task.region(lo, hi, line), ctx, names, found, seen)
     for h in TEXT_HANDLERS:
         finds = found.get(h.name)
         if finds:
@@ -48,17 +48,21 @@ def search_text(task: TextTask, ctx: Context) -> Stage:
 # A find of a text handler, kept until every region has been searched: where it starts in the
 # input, the piece, and the region's text task with the find's offset in it.
 _Found = tuple[int, MusicResult, TextTask, int]
+# What handlers' ``detect`` found in a text, by handler name (those that did not fail).
+_Detected = dict[str, list[tuple[int, int, str]]]
 
 
 def _grown(
     text: str, parts: list[Region], k: int, lo: int, hi: int, names: frozenset[str]
-) -> tuple[int, frozenset[str], int]:
+) -> tuple[int, frozenset[str], int, _Detected]:
     """The end of region ``[lo, hi)`` moved on while a find of a text handler whose finds may
     go on past a blank line (an ABC tune, a score, a LilyPond block) reaches its end and
     grows when it is moved; regions from ``parts[k]`` on that it then covers join it.
-    Returns the end, the names, and the index of the next region."""
+    Returns the end, the names, the index of the next region, and what was detected in the
+    region as it ends (so its search does not detect it again)."""
     handlers = [h for h in TEXT_HANDLERS if h.name in names and h.spans_paragraphs]
-    end = _last_end(handlers, text[lo:hi])
+    end, seen = _last_end(handlers, text[lo:hi])
+    seen_hi = hi
     step = GROW
     while end is not None and hi < len(text) and not text[lo + end : hi].strip():
         # twice as far each time: a find that runs to the end of any text it is given (an
@@ -66,26 +70,27 @@ def _grown(
         m = BLANK_LINE.search(text, min(len(text), hi + step))
         wider = m.end() if m else len(text)
         step *= 2
-        more = _last_end(handlers, text[lo:wider])
+        more, wider_seen = _last_end(handlers, text[lo:wider])
         if more is None or lo + more <= hi:
             break  # the find does not go on
-        hi, end = wider, more
+        hi, end, seen, seen_hi = wider, more, wider_seen, wider
         while k < len(parts) and parts[k][0] <= hi:
             hi, names, k = max(hi, parts[k][1]), names | parts[k][2], k + 1
             handlers = [h for h in TEXT_HANDLERS if h.name in names and h.spans_paragraphs]
-    return hi, names, k
+    return hi, names, k, seen if seen_hi == hi else {}
 
 
-def _last_end(handlers: list[Handler], text: str) -> int | None:
-    """Where the last find of ``handlers`` in ``text`` ends; None when there is none. (A
-    handler's failure here is reported when the region is searched.)"""
-    ends = []
+def _last_end(handlers: list[Handler], text: str) -> tuple[int | None, _Detected]:
+    """Where the last find of ``handlers`` in ``text`` ends (None when there is none), and
+    their finds. A handler that fails here is left out: its search reports the failure."""
+    seen: _Detected = {}
     for h in handlers:
         try:
-            ends += [e for _, e, _ in h.detect(text)]
+            seen[h.name] = h.detect(text)
         except Exception:  # noqa: BLE001, S112 - reported by the search of the region
             continue
-    return max(ends) if ends else None
+    ends = [e for finds in seen.values() for _, e, _ in finds]
+    return (max(ends) if ends else None), seen
 
 
 def _pieces(h: Handler, finds: list[_Found], ctx: Context, at0: Callable[[], str]) -> Stage:
@@ -104,17 +109,22 @@ def _search(
     ctx: Context,
     only: frozenset[str] | None,
     found: dict[str, list[_Found]] | None,
+    seen: _Detected | None = None,
 ) -> Stage:
     """Text handlers, then finders, on ``task``; only those named in ``only`` (the gate's
     region) when it is given. A text handler's finds become pieces here, or with ``found``
-    are added to it (a region: the caller makes the pieces once all regions are searched)."""
+    are added to it (a region: the caller makes the pieces once all regions are searched).
+    ``seen``: finds some handlers' ``detect`` already gave for this very text."""
     taken: list[tuple[int, int]] = []
     at0 = partial(task.where, 0)  # where a whole-text failure is reported (said only then)
     for h in TEXT_HANDLERS:
         if only is not None and h.name not in only:
             continue
         finds: list[_Found] = []
-        for s, e, payload in ctx.safe(at0, h.detect, task.text) or ():
+        detected = seen.get(h.name) if seen else None
+        if detected is None:
+            detected = ctx.safe(at0, h.detect, task.text) or []
+        for s, e, payload in detected:
             if _overlaps(s, e, taken):
                 continue
             yield span_of(task, s, e, h.name)
