@@ -60,15 +60,6 @@ def _engine(
     return compiled.finditer, groups
 
 
-def engine_name() -> str:
-    """Which regular expression engine the gate runs on (for benchmarks and notes)."""
-    try:
-        import re2  # type: ignore[import-not-found,unused-ignore]  # noqa: F401
-    except ImportError:
-        return "re"
-    return "re2"
-
-
 Region = tuple[int, int, frozenset[str]]
 
 
@@ -129,4 +120,4 @@ def _snap(text: str, lo: int, hi: int, last: int) -> tuple[int, int]:
 BLANK_LINE = re.compile(r"\n[ \t\r]*\n")
 
 
-__all__ = ["BLANK_LINE", "GATE_MIN", "GROW", "Region", "engine_name", "regions"]
+__all__ = ["BLANK_LINE", "GATE_MIN", "GROW", "Region", "regions"]

@@ -328,6 +328,13 @@ def _head_is_binary(head: bytes) -> bool:
     return head.startswith(BINARY_MAGIC) or b"\x00" in head[:8192]
 
 
+def _read_whole(head: bytes) -> bool:
+    """Whether an input that begins with ``head`` is read whole, not in windows: binary, or
+    structured (JSON, JSON Lines, HTML: a chat export is split by its structure)."""
+    structured = head.removeprefix(b"\xef\xbb\xbf").lstrip()[:1] in (b"[", b"{", b"<")
+    return structured or _head_is_binary(head[:8192])
+
+
 def read_text_bounded(path: Path, size: int | None = None) -> bytes | Iterator[Window]:
     """How to read one input: its bytes when it fits in one window, or is binary or structured
     (JSON, JSON Lines, HTML: a chat export is split by its structure, not in windows),
@@ -336,8 +343,7 @@ def read_text_bounded(path: Path, size: int | None = None) -> bytes | Iterator[W
     size = size or WINDOW_CHARS
     with path.open("rb") as fh:
         head = fh.read(8192)
-    structured = head.removeprefix(b"\xef\xbb\xbf").lstrip()[:1] in (b"[", b"{", b"<")
-    if _head_is_binary(head) or structured or path.stat().st_size <= size:
+    if _read_whole(head) or path.stat().st_size <= size:
         return path.read_bytes()
     return iter_windows(path, size)
 
@@ -369,8 +375,7 @@ def read_stream_bounded(fh: Readable, size: int | None = None) -> bytes | Iterat
         chunks.append(block)
         held += len(block)
     head = b"".join(chunks)
-    structured = head.removeprefix(b"\xef\xbb\xbf").lstrip()[:1] in (b"[", b"{", b"<")
-    if _head_is_binary(head[:8192]) or structured:
+    if _read_whole(head):
         rest = [head]
         while block := fh.read(READ_BLOCK):
             rest.append(block)
