@@ -280,3 +280,24 @@ def test_standard_input_is_read_in_windows_and_gives_what_the_file_gives(
     assert _files(tmp_path / "f") == _files(tmp_path / "s")
     report = json.loads((tmp_path / "s" / "report.json").read_text())
     assert report["size"] == src.stat().st_size
+
+
+class _KillsItsWorker:
+    """A window that ends the worker process that unpickles it (as the kernel's OOM killer
+    would end it)."""
+
+    path = ""
+    data = b""
+    first_line = 7
+
+    def __reduce__(self) -> tuple[object, tuple[int]]:
+        import os
+
+        return os._exit, (3,)
+
+
+def test_a_worker_that_dies_is_an_error_that_says_where_not_a_hang(tmp_path: Path) -> None:
+    from midiforensics.pipeline import WorkerError
+
+    with pytest.raises(WorkerError, match="window from line 7"):
+        run_windows([_KillsItsWorker()], None, "x", False, 0, 2)  # type: ignore[list-item]

@@ -305,6 +305,10 @@ class _WindowPipeline(Pipeline):
             self.ctx.problems = problems
 
 
+class WorkerError(RuntimeError):
+    """A worker process died while it searched a window: the message says which and why."""
+
+
 def _nowhere(offset: int) -> str:
     return ""
 
@@ -325,7 +329,7 @@ def _in_workers(windows: Iterable[Window], repair: bool, jobs: int) -> Iterator[
     ``jobs + 1`` windows are held at once."""
     import multiprocessing
     from collections import deque
-    from concurrent.futures import Future, ProcessPoolExecutor
+    from concurrent.futures import BrokenExecutor, Future, ProcessPoolExecutor
 
     from .batch import ignore_sigint
 
@@ -340,14 +344,26 @@ def _in_workers(windows: Iterable[Window], repair: bool, jobs: int) -> Iterator[
     else:
         ctx = multiprocessing.get_context("spawn")
     pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=ignore_sigint)
-    pending: deque[Future[list[Event]]] = deque()
+    pending: deque[tuple[Future[list[Event]], int]] = deque()  # and the window's first line
+
+    def first() -> list[Event]:
+        future, line = pending.popleft()
+        try:
+            return future.result()
+        except BrokenExecutor:
+            raise WorkerError(
+                f"a worker process ended before it had searched the window from line {line} "
+                "on (killed, or out of memory); --jobs 1 searches in this process"
+            ) from None
+
     try:
         for w in windows:
-            pending.append(pool.submit(search_window, w.ref() if w.path else w, repair))
+            job = pool.submit(search_window, w.ref() if w.path else w, repair)
+            pending.append((job, w.first_line))
             if len(pending) > jobs:
-                yield pending.popleft().result()
+                yield first()
         while pending:
-            yield pending.popleft().result()
+            yield first()
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 
@@ -402,4 +418,4 @@ def _music_found(spans: list[Span], segments: list[Segment]) -> bool:
     )
 
 
-__all__ = ["read_input", "run", "run_windows", "scan_verdict", "verdict"]
+__all__ = ["WorkerError", "read_input", "run", "run_windows", "scan_verdict", "verdict"]

@@ -103,7 +103,7 @@ def run_one(
     """The report for one input (``-`` is standard input); a large text's windows go to
     ``jobs`` worker processes. Raises :class:`RunError`."""
     from ..inputs.files import read_stream_bounded, read_text_bounded
-    from ..pipeline import run, run_windows
+    from ..pipeline import WorkerError, run, run_windows
 
     name = "stdin" if str(path) == "-" else str(path)
     try:
@@ -132,3 +132,5 @@ def run_one(
         from ..batch import os_error_text  # the batch module is not needed otherwise
 
         raise RunError(os_error_text(exc, name, out_dir)) from None
+    except WorkerError as exc:
+        raise RunError(f"{name}: {exc}") from None
