@@ -287,7 +287,7 @@ class _KillsItsWorker:
     would end it)."""
 
     path = ""
-    data = b""
+    length = 0
     first_line = 7
 
     def __reduce__(self) -> tuple[object, tuple[int]]:

@@ -18,7 +18,6 @@ no anchor of its own) when one is near.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
 from functools import cache
 from typing import Any
 
@@ -29,13 +28,62 @@ SNAP = 1024  # how far a region's start may move back to the start of its line
 GROW = 64 * 1024  # how far a region grows at a time when a find reaches its end
 
 
+class _Engine:
+    """The compiled gate. ``scan`` is one expression of all anchors, without groups (a DFA
+    scans fastest when it need not track groups); ``owner`` says whose anchor a match of it
+    is: the first anchor, in registry order, that matches where it starts (leftmost-first,
+    as in the alternation)."""
+
+    def __init__(self, parts: list[tuple[str, str, int]], native: bool) -> None:
+        self.groups = tuple((name, reach) for name, _, reach in parts)
+        scan = "|".join(f"(?:{a})" for _, a, _ in parts).encode("latin-1")
+        # the slow and simple way to say whose: the alternation again, a group per anchor
+        self._whose = "|".join(f"({a})" for _, a, _ in parts).encode("latin-1")
+        self._set: Any = None
+        re2 = _re2() if native else None
+        if re2 is None:
+            self.scan: Any = re.compile(scan)
+            self._groups: Any = re.compile(self._whose)
+            return
+        options = re2.Options()
+        options.max_mem = 64 << 20  # the DFA of all anchors together
+        options.encoding = re2.Options.Encoding.LATIN1  # a byte a character, as in ``re``
+        self.scan = re2.compile(scan, options)
+        self._groups = re2.compile(self._whose, options)
+        # The fast way: a set of all anchors, each after any one character, matched at the
+        # start of the match's bytes with the character before it: every anchor that matches
+        # there (a DFA, no groups, so a long match costs little). The set sees no text after
+        # the match's next byte: an anchor that looks ahead without consuming (\b, $) may
+        # match there and not in the text, so such an anchor is checked again in the text.
+        self._set = re2.Set.MatchSet(options)
+        for _, a, _ in parts:
+            self._set.Add(f"(?s:.)(?:{a})".encode("latin-1"))
+        self._set.Compile()
+        self._alone = [re2.compile(a.encode("latin-1"), options) for _, a, _ in parts]
+        self._looks_ahead = ["\\b" in a or "\\B" in a or "$" in a for _, a, _ in parts]
+
+    def owner(self, raw: bytes, start: int, end: int) -> int:
+        """The index of the anchor whose match of ``scan`` is ``raw[start:end]``."""
+        if self._set is not None and start > 0:
+            for k in sorted(self._set.Match(raw[start - 1 : end + 1])):
+                if not self._looks_ahead[k] or self._alone[k].match(raw, start) is not None:
+                    return k
+        return self._groups.match(raw, start).lastindex - 1
+
+
+def _re2() -> Any:
+    try:
+        import re2  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        return None
+    return re2
+
+
 @cache
-def _engine(
-    native: bool = True,
-) -> tuple[Callable[[bytes], Iterator[Any]], tuple[tuple[str, int], ...]] | None:
-    """The compiled gate (finditer over bytes; the name and reach of each group's handler or
-    finder), or None when one of them declares no anchors (then texts are searched whole).
-    ``native=False`` compiles it with the standard library even when re2 is there."""
+def _engine(native: bool = True) -> _Engine | None:
+    """The gate of every text handler's and finder's anchors; None when one of them declares
+    none (then texts are searched whole). ``native=False`` compiles it with the standard
+    library even when re2 is there."""
     from .formats import TEXT_HANDLERS
     from .locate import FINDERS
 
@@ -43,21 +91,7 @@ def _engine(
     parts += [(f.name, f.anchors, f.reach) for f in FINDERS]
     if any(not a for _, a, _ in parts):
         return None
-    pattern = "|".join(f"({a})" for _, a, _ in parts).encode("latin-1")
-    groups = tuple((name, reach) for name, _, reach in parts)
-    compiled: Any = None
-    if native:
-        try:
-            import re2  # type: ignore[import-not-found,unused-ignore]
-
-            options = re2.Options()
-            options.max_mem = 64 << 20  # the DFA of all anchors together
-            compiled = re2.compile(pattern, options)
-        except ImportError:
-            pass
-    if compiled is None:
-        compiled = re.compile(pattern)
-    return compiled.finditer, groups
+    return _Engine(parts, native)
 
 
 Region = tuple[int, int, frozenset[str]]
@@ -72,15 +106,14 @@ def regions(text: str, native: bool = True) -> list[Region] | None:
     engine = _engine(native)
     if engine is None:
         return None
-    finditer, groups = engine
     raw = text.encode("latin-1", "replace")  # a character a byte: offsets stay the same
     n = len(text)
     spans: list[tuple[int, int, int, set[str]]] = []  # from, to, last anchor's end, who
-    for m in finditer(raw):
-        name, reach = groups[m.lastindex - 1]
-        lo, hi = max(0, m.start() - reach), min(n, m.end() + reach)
+    for m in engine.scan.finditer(raw):
+        start, last = m.span()
+        name, reach = engine.groups[engine.owner(raw, start, last)]
+        lo, hi = max(0, start - reach), min(n, last + reach)
         names = {name}
-        last = m.end()
         # an anchor of long reach may reach back over several spans: they become one
         while spans and lo <= spans[-1][1] + JOIN_GAP:
             a, b, before, more = spans.pop()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -20,7 +21,9 @@ from .search import decode_run, search_text
 from .work import Context, FileOut, Item, PayloadTask, PieceOut, TextTask
 
 if TYPE_CHECKING:
-    from .inputs.files import Window, WindowRef
+    from concurrent.futures import Executor
+
+    from .inputs.files import Window
 
 MAX_DECODED = 256 * 1024 * 1024  # bytes decoded from one input, all blobs together
 
@@ -207,27 +210,33 @@ def run_windows(
     repair: bool = True,
     size: int = 0,
     jobs: int = 1,
+    pool: Executor | None = None,
 ) -> Report:
     """The pipeline over a large text read in windows (see :func:`inputs.files.iter_windows`); one
     report, with lines and offsets counted in the whole input.
 
     With ``jobs > 1`` the windows are searched and repaired in that many worker processes
     (:func:`search_window`) while this process admits their payloads, in window order, and
-    writes; the report and the files are the same as with one process."""
+    writes; the report and the files are the same as with one process. ``pool``: the ``jobs``
+    workers, already started (:func:`worker_pool`); started here when it is not given."""
     p = Pipeline(out_dir, repair)
     seen = [0]  # bytes read, the size of a stream (``size`` 0: not known in advance)
 
     def counted() -> Iterator[Window]:
         for w in windows:
-            seen[0] += len(w.data)
+            seen[0] += w.length
             yield w
 
-    if jobs <= 1:
+    if pool is not None:
+        for events in _in_workers(counted(), repair, pool, jobs):
+            p.replay(events)
+    elif jobs > 1:
+        with worker_pool(jobs) as started:
+            for events in _in_workers(counted(), repair, started, jobs):
+                p.replay(events)
+    else:
         for w in counted():
             p.run(TextTask.of(w.text, "", "", 0, w.first_line - 1, w.char_offset))
-    else:
-        for events in _in_workers(counted(), repair, jobs):
-            p.replay(events)
     return p.report(name, size or seen[0])
 
 
@@ -313,37 +322,53 @@ def _nowhere(offset: int) -> str:
     return ""
 
 
-def search_window(window: Window | WindowRef, repair: bool) -> list[Event]:
+def search_window(window: Window, repair: bool) -> list[Event]:
     """One window through the stages in a worker process: the events to replay."""
-    from .inputs.files import WindowRef
-
-    if isinstance(window, WindowRef):
-        window = window.load()
     p = _WindowPipeline(repair)
     p.run(TextTask.of(window.text, "", "", 0, window.first_line - 1, window.char_offset))
     return p.events
 
 
-def _in_workers(windows: Iterable[Window], repair: bool, jobs: int) -> Iterator[list[Event]]:
-    """The events of each window, in window order, from ``jobs`` worker processes; at most
-    ``jobs + 1`` windows are held at once."""
+@contextmanager
+def worker_pool(jobs: int) -> Iterator[Executor]:
+    """``jobs`` worker processes for :func:`run_windows`, started now.
+
+    A process that runs no other thread is forked: the workers start at once, with the stages
+    this process has imported. A fork must not copy a thread (a progress display's), so
+    otherwise they are forked from a server process that imports the stages once, or spawned
+    where there is no fork server."""
     import multiprocessing
-    from collections import deque
-    from concurrent.futures import BrokenExecutor, Future, ProcessPoolExecutor
+    import threading
+    from concurrent.futures import ProcessPoolExecutor
 
     from .batch import ignore_sigint
 
-    # The workers are forked from a server process that has imported the stages once (this
-    # process may have threads, a progress display, that a fork must not copy); where there
-    # is no fork server, they are spawned
+    methods = multiprocessing.get_all_start_methods()
     ctx: multiprocessing.context.BaseContext
-    if "forkserver" in multiprocessing.get_all_start_methods():
+    if threading.active_count() == 1 and "fork" in methods:
+        ctx = multiprocessing.get_context("fork")
+    elif "forkserver" in methods:
         server = multiprocessing.get_context("forkserver")
         server.set_forkserver_preload(["midiforensics.pipeline"])
         ctx = server
     else:
         ctx = multiprocessing.get_context("spawn")
     pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=ignore_sigint)
+    pool.submit(int)  # a forking pool starts its workers on the first task, before its thread
+    try:
+        yield pool
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _in_workers(
+    windows: Iterable[Window], repair: bool, pool: Executor, jobs: int
+) -> Iterator[list[Event]]:
+    """The events of each window, in window order, from the ``jobs`` workers of ``pool``; at
+    most ``jobs + 1`` windows are in flight at once."""
+    from collections import deque
+    from concurrent.futures import BrokenExecutor, Future
+
     pending: deque[tuple[Future[list[Event]], int]] = deque()  # and the window's first line
 
     def first() -> list[Event]:
@@ -356,16 +381,12 @@ def _in_workers(windows: Iterable[Window], repair: bool, jobs: int) -> Iterator[
                 "on (killed, or out of memory); --jobs 1 searches in this process"
             ) from None
 
-    try:
-        for w in windows:
-            job = pool.submit(search_window, w.ref() if w.path else w, repair)
-            pending.append((job, w.first_line))
-            if len(pending) > jobs:
-                yield first()
-        while pending:
+    for w in windows:
+        pending.append((pool.submit(search_window, w, repair), w.first_line))
+        if len(pending) > jobs:
             yield first()
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+    while pending:
+        yield first()
 
 
 def scan_verdict(report: Report) -> str:

@@ -8,6 +8,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -94,7 +95,7 @@ class LateProgress:
 def _counted(windows: Iterator[Window], bar: LateProgress) -> Iterator[Window]:
     for w in windows:
         yield w
-        bar.advance(len(w.data))
+        bar.advance(w.length)
 
 
 def run_one(
@@ -103,7 +104,7 @@ def run_one(
     """The report for one input (``-`` is standard input); a large text's windows go to
     ``jobs`` worker processes. Raises :class:`RunError`."""
     from ..inputs.files import read_stream_bounded, read_text_bounded
-    from ..pipeline import WorkerError, run, run_windows
+    from ..pipeline import WorkerError, run, run_windows, worker_pool
 
     name = "stdin" if str(path) == "-" else str(path)
     try:
@@ -120,13 +121,18 @@ def run_one(
     label = f"{'decoding' if write else 'scanning'} {path.name or name}"
     # a bar over the windows of a large text; a running display for an input read whole
     total = None if name == "stdin" or isinstance(loaded, bytes) else size
+    many = not isinstance(loaded, bytes) and jobs > 1
     try:
-        with LateProgress(progress_console, label, total, PROGRESS_AFTER) as bar:
+        # the workers start before the display's thread does: they may then be forked
+        with (
+            worker_pool(jobs) if many else nullcontext() as pool,
+            LateProgress(progress_console, label, total, PROGRESS_AFTER) as bar,
+        ):
             if isinstance(loaded, bytes):
                 return run(loaded, out_dir=out_dir, name=name, repair=write)
             windows = _counted(loaded, bar)
             return run_windows(
-                windows, out_dir=out_dir, name=name, repair=write, size=size, jobs=jobs
+                windows, out_dir, name, repair=write, size=size, jobs=jobs, pool=pool
             )
     except OSError as exc:
         from ..batch import os_error_text  # the batch module is not needed otherwise

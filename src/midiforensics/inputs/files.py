@@ -146,48 +146,35 @@ class Readable(Protocol):
 
 @dataclass(frozen=True)
 class Window:
-    """A piece of a large text: its UTF-8 bytes, which start at character ``char_offset`` of
-    the text, on line ``first_line``. The bytes are what travels to a worker process; the
-    text is decoded where it is searched."""
+    """A piece of a large text: ``length`` bytes of UTF-8 that start at character
+    ``char_offset`` of the text, on line ``first_line``. A window of a file is a place in it
+    (``path``, ``byte_offset``), read where it is searched (a worker process reads its own: no
+    copy of the bytes goes through a pipe); a window of a stream holds its bytes (``held``)."""
 
     char_offset: int
     first_line: int
-    data: bytes = field(repr=False)
-    path: str = ""  # the file it was read from, and where in it (bytes)
+    length: int
+    path: str = ""
     byte_offset: int = 0
+    held: bytes | None = field(default=None, repr=False)
+
+    @property
+    def data(self) -> bytes:
+        if self.held is not None:
+            return self.held
+        with open(self.path, "rb") as fh:
+            fh.seek(self.byte_offset)
+            return fh.read(self.length)
 
     @property
     def text(self) -> str:
         return self.data.decode("utf-8", errors="replace")
 
-    def ref(self) -> WindowRef:
-        """What a worker needs to read this window from its file itself (no copy of the
-        bytes through a pipe)."""
-        return WindowRef(
-            self.char_offset, self.first_line, self.path, self.byte_offset, len(self.data)
-        )
 
-
-@dataclass(frozen=True)
-class WindowRef:
-    """A window as a place in a file (see :meth:`Window.ref`)."""
-
-    char_offset: int
-    first_line: int
-    path: str
-    byte_offset: int
-    length: int
-
-    def load(self) -> Window:
-        with open(self.path, "rb") as fh:
-            fh.seek(self.byte_offset)
-            data = fh.read(self.length)
-        return Window(self.char_offset, self.first_line, data, self.path, self.byte_offset)
-
-
-def _chars(data: bytes) -> int:
-    """How many characters ``data`` decodes to (as :attr:`Window.text` decodes it)."""
-    return len(data) if data.isascii() else len(data.decode("utf-8", errors="replace"))
+def _chars(buf: bytes, pos: int, ascii: bool) -> int:
+    """How many characters ``buf[:pos]`` decodes to (as :attr:`Window.text` decodes it);
+    ``ascii``: whether all of ``buf`` is ASCII."""
+    return pos if ascii else len(buf[:pos].decode("utf-8", errors="replace"))
 
 
 def _fence_marks(buf: bytes) -> list[int]:
@@ -272,7 +259,8 @@ def iter_windows(
     huge fence), the window is cut at a line break, a JSON-escaped paragraph break or a space,
     whichever comes last. Memory: at most ``hard`` bytes plus one read block. The windows are
     cut in the bytes as read (no decoding here unless a window holds non-ASCII characters, to
-    count them); code fences are found once a buffer and the lines counted once a window.
+    count them); code fences are found once a buffer and the lines counted once a window. A
+    file's windows are places in it: each buffer is read once here to cut it and dropped.
     """
     if isinstance(source, Path):
         with source.open("rb") as fh:
@@ -282,9 +270,10 @@ def iter_windows(
 
 
 def _windows(fh: Readable, path: str, size: int, hard: int) -> Iterator[Window]:
-    """:func:`iter_windows` of an open stream; ``path`` names its file ("" for a stream)."""
+    """:func:`iter_windows` of an open stream; ``path`` names its file ("" for a stream, whose
+    windows then hold their bytes)."""
     offset = 0
-    at = 0  # bytes of the file before ``buf``
+    at = 0  # bytes of the input before ``buf``
     line = 1
     fence_open = False
     eof = False
@@ -293,6 +282,10 @@ def _windows(fh: Readable, path: str, size: int, hard: int) -> Iterator[Window]:
     if buf.startswith(b"\xef\xbb\xbf"):
         buf, at = buf[3:], 3
     while True:
+        if path:  # a file: read the buffer from its place (what followed the last cut again)
+            fh.seek(at)  # type: ignore[attr-defined]
+            buf = fh.read(want)
+            eof = len(buf) < want
         while not eof and len(buf) < want:
             block = fh.read(want - len(buf))
             eof = not block
@@ -308,14 +301,13 @@ def _windows(fh: Readable, path: str, size: int, hard: int) -> Iterator[Window]:
         if pos is None:
             pos = _hard_cut(buf, size // 2)
         if pos:
-            data = buf[:pos]
-            yield Window(offset, line, data, path, at)
+            yield Window(offset, line, pos, path, at, None if path else buf[:pos])
             at += pos
             fence_open = (bisect.bisect_left(fences, pos) % 2 == 1) != fence_open
-            offset += _chars(data)
-            line += data.count(b"\n")
-            buf = buf[pos:]
-        if eof and not buf:
+            offset += _chars(buf, pos, buf.isascii())
+            line += buf.count(b"\n", 0, pos)
+            buf = b"" if path else buf[pos:]
+        if eof and (path or not buf):
             return
         want = size
 
