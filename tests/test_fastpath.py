@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from midiforensics.decoding.plausible import MidiModel, plausible_whole
 from midiforensics.formats.base import MusicResult
-from midiforensics.formats.midi import carve
+from midiforensics.formats.midi import carve, find
 from midiforensics.formats.midi.carve import find_midi, midi_summary, repair_midi
 from midiforensics.formats.midi.clean import read_clean
 from midiforensics.formats.midi.spec import vlq
@@ -290,6 +290,25 @@ def test_any_file_repairs_the_same_with_or_without_the_fast_path(
     if clean is not None:  # what the strict reader accepts, mido reads, with these numbers
         assert tuple(clean) == mido_summary(damaged)
         assert fast is not None and fast.verdict == "intact" and fast.midi == damaged
+
+
+def _carved_the_long_way(data: bytes) -> list[tuple[int, int]]:
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(find, "_one_whole_file", lambda data: False)
+        return find_midi(data)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(valid_smf(), _MUTATIONS, st.integers(0, 255), st.binary(max_size=40))
+def test_carving_finds_the_same_files_with_or_without_the_whole_file_check(
+    data: bytes, edits: list[tuple[str, int]], byte: int, glued: bytes
+) -> None:
+    """A file that is whole to its last byte is carved as one piece without looking for chunk
+    tags; valid files, damaged ones, files with bytes glued on and two files in a row must
+    carve as the full search carves them."""
+    for case in (data, _mutate(data, edits, byte), data + glued, glued + data, data + data):
+        assert find_midi(case) == _carved_the_long_way(case)
+    assert find_midi(data) == [(0, len(data))]
 
 
 # --------------------------------------------------------------------------- real files

@@ -324,6 +324,9 @@ def _nowhere(offset: int) -> str:
 
 def search_window(window: Window, repair: bool) -> list[Event]:
     """One window through the stages in a worker process: the events to replay."""
+    from .inputs.files import keep_freed_memory
+
+    keep_freed_memory()  # a forked worker has it from its parent; a spawned one asks
     p = _WindowPipeline(repair)
     p.run(TextTask.of(window.text, "", "", 0, window.first_line - 1, window.char_offset))
     return p.events

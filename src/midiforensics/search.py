@@ -17,6 +17,7 @@ from .formats import TEXT_HANDLERS
 from .formats.base import Handler, MusicResult
 from .gate import BLANK_LINE, GROW, Region, regions
 from .locate import FINDERS, Run, drop_prefix, glued_prefix, join_runs
+from .locate.text import newlines
 from .report.models import Problem, Repair, Span
 from .work import Context, PayloadTask, PieceOut, Stage, TextTask, with_inherited_loss
 
@@ -36,7 +37,7 @@ def search_text(task: TextTask, ctx: Context) -> Stage:
     while k < len(parts):
         lo, hi, names = parts[k]
         hi, names, k, seen = _grown(task.text, parts, k + 1, lo, hi, names)
-        line += task.text.count("\n", at, lo)
+        line += newlines(task.text, at, lo)
         at = lo
         yield from _search(task.region(lo, hi, line), ctx, names, found, seen)
     for h in TEXT_HANDLERS:

@@ -302,6 +302,8 @@ def _looks_base64(payload: str) -> bool:
     return upper + lower + digit >= 2 and len(_UPPER.findall(body)) >= 2
 
 
+_LOWERCASE = bytes(range(ord("a"), ord("z") + 1))
+_UPPERCASE = bytes(range(ord("A"), ord("Z") + 1))
 _WORD = re.compile(r"[A-Z]?[a-z]{2,}|[A-Z][a-z]")  # two letters at least
 _VOWEL = re.compile(r"[aeiouyAEIOUY]")
 
@@ -323,6 +325,14 @@ def _is_identifier(body: str) -> bool:
     letters at least, a vowel among them). Random base64 of 16 bytes reads so about once in
     1500 tries, of 24 bytes once in 50 000; a known payload never."""
     if not (body.isascii() and body.isalnum()) or body.startswith(_B64_MAGIC):
+        return False
+    # A word holds at least as many small letters as capitals (one capital at most), so the
+    # letters in words number at most the small letters plus as many capitals: when even that
+    # is short of four fifths, the words need not be found.
+    raw = body.encode("ascii")
+    lower = len(raw) - len(raw.translate(None, _LOWERCASE))
+    upper = len(raw) - len(raw.translate(None, _UPPERCASE))
+    if 5 * (lower + min(upper, lower)) < 4 * len(body):
         return False
     in_words = len("".join(filter(_VOWEL.search, _WORD.findall(body))))
     return 5 * in_words >= 4 * len(body)

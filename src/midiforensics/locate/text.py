@@ -10,6 +10,14 @@ from itertools import accumulate
 ELLIPSIS = ("...", "\u2026")  # how a cut-off run ends
 
 
+def newlines(text: str | bytes, lo: int = 0, hi: int | None = None) -> int:
+    """How many line breaks ``text[lo:hi]`` holds. Counted as the bytes ``replace`` removes: it
+    finds them with ``memchr``, several times faster than ``count`` in a long text."""
+    part = text[lo:hi]
+    raw = part.encode("latin-1", "replace") if isinstance(part, str) else part
+    return len(raw) - len(raw.replace(b"\n", b""))
+
+
 class LineIndex:
     """Maps a character offset to 1-based line and column."""
 

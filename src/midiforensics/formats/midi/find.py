@@ -144,6 +144,23 @@ def _chunks_span(data: bytes, pos: int, target: int) -> bool:
     return pos == target
 
 
+def _one_whole_file(data: bytes) -> bool:
+    """Is ``data`` one Standard MIDI File to its last byte: a header, then the tracks it
+    declares, each chunk as long as its length says and ending in End of Track? Then
+    :func:`find_midi` finds exactly that file (every other mark would lie inside a track,
+    which the carving skips), so the marks need not be looked for."""
+    if not data.startswith(HEADER + b"\x00\x00\x00\x06") or len(data) < 14:
+        return False
+    pos = 14
+    for _ in range(_be32(data[10:12])):
+        if data[pos : pos + 4] != TRACK:
+            return False
+        pos += 8 + _be32(data[pos + 4 : pos + 8])
+        if pos > len(data) or data[pos - 3 : pos] != b"\xff\x2f\x00":
+            return False
+    return pos == len(data)
+
+
 def find_midi(data: bytes) -> list[Extent]:
     """[start, end) of each candidate MIDI file in ``data``, sorted and non-overlapping.
 
@@ -152,6 +169,8 @@ def find_midi(data: bytes) -> list[Extent]:
     """
     if not data:
         return []
+    if _one_whole_file(data):
+        return [(0, len(data))]
     heads, tracks = _all(data, HEADER), _all(data, TRACK)
     marks = sorted(
         [(p, "h") for p in heads]
