@@ -6,8 +6,11 @@ import base64
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from midiforensics.locate import LineIndex, find_base64, find_bytes_literals, find_hex
+from midiforensics.locate import LineIndex, Run, find_base64, find_bytes_literals, find_hex
+from midiforensics.locate import base64 as b64_locate
 
 from .conftest import make_midi, midi_notes
 
@@ -559,3 +562,101 @@ def test_a_pasted_line_stays_recorded_when_a_glued_word_is_cut_off() -> None:
     trimmed = drop_prefix(run, glued_prefix(run))
     assert trimmed.payload == LONG
     assert [r.kind for r in trimmed.repairs] == ["duplicate-line"]
+
+
+# --- one cleanly wrapped block, found at once ---------------------------------------------
+
+PROSE = [
+    "Here is the file:",
+    "Sure! Here it is, encoded in base64.",
+    "```",
+    "```base64",
+    "",
+    "QUJD",  # a narrow line
+    "QUJD\nRUZH\nSUpL",  # a blob wrapped narrowly
+    "TWFueSBoYW5kcyBtYWtlIGxpZ2h0IHdvcmsu",  # another blob
+    "See https://example.com/AbCdEfGhIjKlMnOpQrStUv for more",
+    "someVeryLongCamelCaseIdentifierName",
+    "d41d8cd98f00b204e9800998ecf8427e",
+    "> quoted",
+    "  indented text",
+    '{"content": "x"}',
+    "Hope this helps",
+    "...",
+]
+_PROSE = st.sampled_from(PROSE)
+_ENDS = ["\n\n", "\n```\n", "\n```", "\nHope this helps", "\n", "", " more"]
+_LINE_EDITS = st.sampled_from(
+    ["", "trailing space", "indent", "crlf", "dash", "json slash", "repeat", "identifier", "hex"]
+)
+
+
+def _block(payload: bytes, width: int, edit: str, at: int) -> str:
+    lines = wrap(base64.b64encode(payload).decode(), width).split("\n")
+    k = at % len(lines)
+    if edit == "trailing space":
+        lines[k] += " "
+    elif edit == "indent":
+        lines[k] = "  " + lines[k]
+    elif edit == "crlf":
+        lines[k] += "\r"
+    elif edit == "dash":
+        lines[k] = lines[k][:3] + "-" + lines[k][4:]
+    elif edit == "json slash":
+        lines[k] = lines[k][:3] + "\\/" + lines[k][4:]
+    elif edit == "repeat" and len(lines) > 2:
+        lines.insert(k, lines[k])
+    elif edit == "identifier":
+        lines.insert(k, "someVeryLongCamelCaseIdentifierName")
+    elif edit == "hex":
+        lines.insert(k, "d41d8cd98f00b204e9800998ecf8427e")
+    return "\n".join(lines)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.tuples(_PROSE, _PROSE).map(list),
+    st.one_of(st.just(MIDI), st.binary(min_size=1, max_size=300)),
+    st.integers(4, 120),
+    _LINE_EDITS,
+    st.integers(0, 100),
+    st.sampled_from(_ENDS),
+    st.tuples(_PROSE, _PROSE).map(list),
+)
+def test_a_block_found_at_once_is_what_the_token_loop_finds(
+    before: list[str],
+    payload: bytes,
+    width: int,
+    edit: str,
+    at: int,
+    after: str,
+    rest: list[str],
+) -> None:
+    """``find_base64`` takes a text that holds one cleanly wrapped block in one step; whatever
+    the prose around it and whatever is wrong with a line, it must find what the line-by-line
+    loop finds."""
+    text = "\n".join([*before, _block(payload, width, edit, at)]) + after + "\n".join(rest)
+    assert find_base64(text) == _found_line_by_line(text)
+
+
+@pytest.mark.parametrize("after", _ENDS)
+def test_a_block_between_any_two_kinds_of_prose_is_found_as_the_token_loop_finds(
+    after: str,
+) -> None:
+    block = _block(MIDI, 60, "", 0)
+    for before in PROSE:
+        for rest in PROSE:
+            text = f"{before}\n{block}{after}{rest}"
+            assert find_base64(text) == _found_line_by_line(text), (before, rest)
+
+
+def test_a_pasted_blob_in_prose_is_found_at_once() -> None:
+    text = f"Here it is:\n```\n{wrap(B64, 76)}\n```\n\nEnjoy!"
+    assert b64_locate._one_block(text) == _found_line_by_line(text) == find_base64(text)
+    assert [r.payload for r in find_base64(text)] == [B64]
+
+
+def _found_line_by_line(text: str) -> list[Run]:
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(b64_locate, "_one_block", lambda text: None)
+        return find_base64(text)

@@ -109,6 +109,9 @@ def _candidates(text: str) -> list[int]:
 
 def find_base64(text: str) -> list[Run]:
     """Every base64-looking run in ``text``, with wrapped lines joined."""
+    block = _one_block(text)
+    if block is not None:
+        return block
     runs: list[Run] = []
     done = 0
     for cand in _candidates(text):
@@ -153,6 +156,43 @@ def find_base64(text: str) -> list[Run]:
         if run is not None:
             runs.append(run)
     return runs
+
+
+# A block wrapped cleanly: lines of the standard alphabet, the last one padded or not, and after
+# it a blank line or a code fence.
+_CLEAN_BLOCK = re.compile(r"(?:[A-Za-z0-9+/]+\n)*[A-Za-z0-9+/]+={0,2}(?=\n[\n`])")
+
+
+def _one_block(text: str) -> list[Run] | None:
+    """What :func:`find_base64` finds in ``text`` when all it could start a run at is one
+    cleanly wrapped block (a pasted blob and the prose around it, the usual case): the lines
+    are joined at once, as the token-by-token loop would join them (each line a whole token
+    that ends its line, the gap a single line break, no line that is no payload, nothing to
+    join after a blank line or a fence). None when the text holds anything else a run could
+    start at, or the block is not so clean: the loop then decides."""
+    first = _LONG_AFTER.search(text)
+    if first is None or text[first.start()] != "\n" or _LONG_TOKEN.match(text):
+        return None
+    start = first.start() + 1
+    block = _CLEAN_BLOCK.match(text, start)
+    if block is None:
+        return None
+    end = block.end()
+    if (
+        _NARROW_LINE.search(text, 0, start)
+        or _LONG_AFTER.search(text, end)
+        or _NARROW_LINE.search(text, end + 1)
+    ):
+        return None  # another place a run could start at
+    parts: list[Token] = []
+    at = start
+    for line in block.group().split("\n"):
+        if _not_payload(line):
+            return None
+        parts.append((at, at + len(line), ((at, at + len(line)),)))
+        at += len(line) + 1
+    run = _make_run(text, start, parts)
+    return [run] if run is not None else []
 
 
 def _make_run(text: str, start: int, parts: list[Token]) -> Run | None:

@@ -82,15 +82,25 @@ class Locations:
     becomes ``B1 L1:C645``; the key (``B1 = base64 at L1:C1``) is printed with the details."""
 
     def __init__(self, blobs: tuple[Blob, ...]) -> None:
-        prefixes = [(f"{b.where} -> text ", b.id) for b in blobs]
-        prefixes += [(f"{b.where} -> ", b.id) for b in blobs]
-        # the longest prefix wins: a payload inside a payload is named by the inner one
-        self._prefixes = sorted(prefixes, key=lambda p: -len(p[0]))
+        self._blobs = blobs
+        self._ids: dict[str, str] | None = None  # a blob's location -> its id, made when asked
 
     def __call__(self, where: str) -> str:
-        for prefix, blob_id in self._prefixes:
-            if where.startswith(prefix):
-                return f"{blob_id} {where[len(prefix) :]}"
+        if " -> " not in where:
+            return where
+        if self._ids is None:
+            self._ids = {}
+            for b in self._blobs:
+                self._ids.setdefault(b.where, b.id)  # the first of two blobs in one place
+        # the longest prefix wins: a payload inside a payload is named by the inner one, so
+        # the arrows are tried from the last
+        k = where.rfind(" -> ")
+        while k != -1:
+            blob_id = self._ids.get(where[:k])
+            if blob_id is not None:
+                rest = where[k + 4 :]
+                return f"{blob_id} {rest.removeprefix('text ')}"
+            k = where.rfind(" -> ", 0, k)
         return where
 
 
@@ -243,7 +253,7 @@ class RichRenderer:
         out.extend(self._summary(report, where))
         if details:
             out.extend(self._details(report, where))
-        elif report.repairs or report.spans:
+        elif report.spans or report.repairs:
             out.append(
                 Text(
                     f"{_plural(len(report.spans), 'run')} found, "
