@@ -62,6 +62,8 @@ def _grown(
     Returns the end, the names, the index of the next region, and what was detected in the
     region as it ends (so its search does not detect it again)."""
     handlers = [h for h in TEXT_HANDLERS if h.name in names and h.spans_paragraphs]
+    if not handlers:
+        return hi, names, k, {}
     end, seen = _last_end(handlers, text[lo:hi])
     seen_hi = hi
     step = GROW
