@@ -167,6 +167,42 @@ def test_the_standard_library_engine_marks_what_re2_marks() -> None:
     assert gate.regions(text, native=False) == gate.regions(text, native=True)
 
 
+def test_whose_anchor_a_match_is_does_not_depend_on_the_engine_or_what_comes_before() -> None:
+    """re2 names a match's owner with a set of all anchors run on the match and the character
+    before it; the standard library with one group per anchor. They must agree after any
+    character (accented, a no-break space, one outside Latin-1, none at the very start) and
+    for anchors that look at the character after them (a note name ends at a word break)."""
+    anchors = [
+        "QUJDREVGR0hJSktMTU5PUFFSU1RVVldY",  # base64
+        "<score-partwise>",
+        "X:1\nK:G\nGABc|",
+        "C#4 and Db5 then E4x",  # note names, one glued to a letter
+        "0x4D, 0x54, 0x68, 0x64,",
+        "4d 54 68 64 00 00",
+        "\\x4d\\x54",
+        "notes = [60, 62, 64]",
+    ]
+    befores = ["", "é", "\u00a0", "\u4e2d", "😀", " ", "a"]
+    text = "".join(b + a for a in anchors for b in befores)
+    text = ("Plain words, nothing else. " * 40 + "\n\n" + text + "\n\n") * 200
+    assert len(text) > gate.GATE_MIN
+    assert gate.regions(text, native=False) == gate.regions(text, native=True)
+
+
+def test_an_anchor_that_looks_past_the_match_is_asked_again_in_the_text() -> None:
+    """The set sees the match and one character either side: an anchor that ends at a word
+    break may match at the end of that slice and not in the text. Such an anchor is checked
+    again in the text, so the owner is the one the alternation itself chose."""
+    parts = [("word", r"ab\b", 10), ("letter", r"a", 10)]
+    native, plain = gate._Engine(parts, native=True), gate._Engine(parts, native=False)
+    raw = b"xabc xab xa"
+    owners = []
+    for m in plain.scan.finditer(raw):
+        assert native.owner(raw, *m.span()) == plain.owner(raw, *m.span())
+        owners.append(native.groups[native.owner(raw, *m.span())][0])
+    assert owners == ["letter", "word", "letter"]
+
+
 def _big_input(tmp_path: Path) -> Path:
     """A text of many small windows: fenced base64 MIDI (some pasted twice, in far-apart
     windows), a zip of two MIDI files, ABC and prose."""
