@@ -17,7 +17,6 @@ from .formats import TEXT_HANDLERS
 from .formats.base import Handler, MusicResult
 from .gate import BLANK_LINE, GROW, Region, regions
 from .locate import FINDERS, Run, drop_prefix, glued_prefix, join_runs
-from .locate.text import newlines
 from .report.models import Problem, Repair, Span
 from .work import Context, PayloadTask, PieceOut, Stage, TextTask, with_inherited_loss
 
@@ -32,13 +31,10 @@ def search_text(task: TextTask, ctx: Context) -> Stage:
         yield from _search(task, ctx, None, None)
         return
     found: dict[str, list[_Found]] = {}  # each text handler's finds, over all regions
-    line = 0  # lines of ``task.text`` before the region
-    at = k = 0
+    k = 0
     while k < len(parts):
-        lo, hi, names = parts[k]
+        lo, hi, names, line = parts[k]
         hi, names, k, seen = _grown(task.text, parts, k + 1, lo, hi, names)
-        line += newlines(task.text, at, lo)
-        at = lo
         yield from _search(task.region(lo, hi, line), ctx, names, found, seen)
     for h in TEXT_HANDLERS:
         finds = found.get(h.name)
