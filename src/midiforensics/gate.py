@@ -132,10 +132,10 @@ def regions(text: str, native: bool = True) -> list[Region] | None:
             out.append((lo, hi, frozenset(names)))
     lines = at = 0
     counted: list[Region] = []
-    for lo, hi, names in out:
+    for lo, hi, who in out:
         lines += newlines(raw, at, lo)  # in the bytes: several times faster than in the text
         at = lo
-        counted.append((lo, hi, names, lines))
+        counted.append((lo, hi, who, lines))
     return counted
 
 
