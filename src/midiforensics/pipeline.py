@@ -151,14 +151,14 @@ class Pipeline:
             report, verdict=verdict(report) if self.ctx.repair else scan_verdict(report)
         )
         if writer is not None and (report.artifacts or report.spans):
-            from .report.json import to_json
+            from .report.json import json_pieces
 
-            writer.write("report.json", to_json(report).encode("utf-8"))
+            writer.write("report.json", (s.encode("utf-8") for s in json_pieces(report)))
         return report
 
 
 def run(
-    data: str | bytes,
+    data: str | bytes | Export,
     out_dir: str | None = None,
     name: str = "<input>",
     repair: bool = True,
