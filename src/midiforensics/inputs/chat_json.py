@@ -5,6 +5,7 @@ See :mod:`.exports` for the shapes recognised."""
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -238,8 +239,7 @@ def _mapping_messages(mapping: dict[str, Any]) -> Iterator[tuple[str, str]]:
     def ctime(node_id: Any) -> float:
         node = nodes.get(node_id) if isinstance(node_id, str) else None
         msg = node.get("message") if node else None
-        t = msg.get("create_time") if isinstance(msg, dict) else None
-        return float(t) if isinstance(t, int | float) else 0.0
+        return _seconds(msg.get("create_time") if isinstance(msg, dict) else None)
 
     roots = [
         k
@@ -275,6 +275,17 @@ def _mapping_messages(mapping: dict[str, Any]) -> Iterator[tuple[str, str]]:
             m = _message_of(msg)
             if m is not None:
                 yield m
+
+
+def _seconds(t: Any) -> float:
+    """A ``create_time`` to sort by: 0.0 when it is not a number; an integer too large for a
+    float sorts last (first when negative) instead of ending the reading of the export."""
+    if not isinstance(t, int | float):
+        return 0.0
+    try:
+        return float(t)
+    except OverflowError:
+        return math.inf if t > 0 else -math.inf
 
 
 def _role(obj: dict[str, Any]) -> str | None:
