@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .inputs.files import Window, read_stream_bounded, read_text_bounded
+from .inputs.files import Export, Window, read_stream_bounded, read_text_bounded
 
 if TYPE_CHECKING:  # rich is imported only when a table or progress bar is made
     from rich.console import Console, RenderableType
@@ -97,7 +97,7 @@ def process_one(
             return _fail(path, out_dir, f"output {out_dir} exists and is not a folder")
         size = 0  # a stream's size is counted as its windows are read
         if path == "-":
-            data: bytes | Iterator[Window] = read_stream_bounded(sys.stdin.buffer)
+            data: bytes | Iterator[Window] | Export = read_stream_bounded(sys.stdin.buffer)
             name = "stdin"
         else:
             p = Path(path)
@@ -106,7 +106,7 @@ def process_one(
             data = read_text_bounded(p)
             size = p.stat().st_size
             name = path
-        if isinstance(data, bytes):
+        if isinstance(data, bytes | Export):
             report = pipeline.run(data, out_dir=out_dir, name=name, repair=write)
         else:
             report = pipeline.run_windows(

@@ -11,9 +11,12 @@ import hashlib
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
+from functools import partial
+from itertools import chain
 from typing import TYPE_CHECKING, Any
 
-from .inputs.raw import read_input, unescape_html_page
+from .inputs.files import Export
+from .inputs.raw import NOT_UTF8, read_input, unescape_html_page
 from .output import Output
 from .payload import split_payload
 from .report.models import Blob, Problem, Report, Segment, Span
@@ -23,6 +26,7 @@ from .work import Context, FileOut, Item, PayloadTask, PieceOut, TextTask
 if TYPE_CHECKING:
     from concurrent.futures import Executor
 
+    from .inputs.chat_message import Message
     from .inputs.files import Window
 
 MAX_DECODED = 256 * 1024 * 1024  # bytes decoded from one input, all blobs together
@@ -169,9 +173,16 @@ def run(
 
     A chat export (ChatGPT ``conversations.json``, JSON Lines, Markdown or HTML chats) is
     searched message by message, so every find says which conversation and message it is in.
+    An :class:`~.inputs.files.Export` (a large input in JSON) is read a piece at a time, a
+    conversation at a time in memory, with the report reading it whole would give; read
+    whole when it is not an export that reads so (see :func:`.inputs.exports.stream_export`).
     """
-    from .inputs.exports import split_export
-    from .inputs.groups import message_groups
+    if isinstance(data, Export):
+        report = _run_export(data, out_dir, name, repair, strict)
+        if report is not None:
+            return report
+        data = data.path.read_bytes()
+    from .inputs.exports import iter_export
 
     p = Pipeline(out_dir, repair, strict)
     text, binary, notes = read_input(data)
@@ -181,26 +192,88 @@ def run(
         p.spans.append(span)
         p.run(PayloadTask(binary, span, f"{name} (binary)", "bin", 0, name))
     elif text is not None:
-        messages = p.ctx.safe(name, split_export, text)
-        if messages:
-
-            def decoded(payload: str) -> bytes:
-                return bytes(decode_run(payload, p.ctx).data)
-
-            groups = p.ctx.safe(name, message_groups, messages, decoded)
-            groups = groups or [[m] for m in messages]
-            for group in groups:
-                m = group[0]
-                body = "\n\n".join(g.text for g in group)
-                more = f" (+{len(group) - 1} continued)" if len(group) > 1 else ""
-                line0 = m.line - 1 if m.line > 0 else 0  # lines stay the export's own
-                p.run(TextTask.of(body, m.origin + more, f"{m.label}-", 0, line0))
-        else:
+        messages = iter_export(text)
+        if messages is None or not _search_messages(p, messages, name):
             text, note = unescape_html_page(text)
             if note:
                 p.problems.append(Problem(name, note))
             p.run(TextTask.of(text))
     return p.report(name, len(data))
+
+
+def _run_export(
+    export: Export, out_dir: str | None, name: str, repair: bool, strict: bool
+) -> Report | None:
+    """:func:`run` of a JSON chat export read a piece at a time; None, with nothing done, when
+    it is not one that reads so."""
+    from .inputs.chars import Chars, valid_utf8
+    from .inputs.exports import stream_export
+
+    p = Pipeline(out_dir, repair, strict)
+    with export.path.open("rb") as fh:
+        messages = stream_export(Chars(fh=fh, piece=export.piece))
+        if messages is None or not _search_messages(p, messages, name):
+            return None
+    if not valid_utf8(export.path):
+        p.problems.insert(0, Problem(name, NOT_UTF8))  # where reading it whole says it
+    return p.report(name, export.path.stat().st_size)
+
+
+def _search_messages(p: Pipeline, messages: Iterator[Message], name: str) -> bool:
+    """Search a chat export's messages, a group at a time (:func:`.inputs.groups.iter_groups`):
+    a group that follows one still open is searched aside and recorded, and its record is
+    replayed once that group has been searched. False, with nothing done, when no message
+    comes (not an export: a malformed one is just text)."""
+    from .inputs.groups import iter_groups
+
+    try:
+        first = next(messages, None)
+    except Exception:  # noqa: BLE001 - a malformed export is just text
+        return False
+    if first is None:
+        return False
+
+    def decoded(payload: str) -> bytes:
+        return bytes(decode_run(payload, p.ctx).data)
+
+    waiting: list[list[Event]] = []
+    everything = chain([first], _read_on(messages, p.problems, name))
+    for group, later in iter_groups(everything, decoded, partial(p.ctx.safe, name)):
+        if later:
+            aside = _WindowPipeline(p.ctx.repair, p.ctx.strict)
+            aside.run(_group_task(group))
+            waiting.append(aside.events)
+            continue
+        p.run(_group_task(group))
+        for events in waiting:
+            p.replay(events)
+        waiting.clear()
+        p.ctx.decoded_runs.clear()  # what a group decoded is asked again only in that group
+    return True
+
+
+def _read_on(messages: Iterator[Message], problems: list[Problem], name: str) -> Iterator[Message]:
+    """``messages`` until one cannot be read: the export ends there, with a problem that says
+    so (the messages before it are searched)."""
+    while True:
+        try:
+            m = next(messages)
+        except StopIteration:
+            return
+        except Exception as exc:  # noqa: BLE001 - a malformed export must not end the run
+            why = f"the export could not be read on: {type(exc).__name__}: {exc}"
+            problems.append(Problem(name, why, "failure"))
+            return
+        yield m
+
+
+def _group_task(group: list[Message]) -> TextTask:
+    """A group of messages as one text, found where its first message is."""
+    m = group[0]
+    body = "\n\n".join(g.text for g in group)
+    more = f" (+{len(group) - 1} continued)" if len(group) > 1 else ""
+    line0 = m.line - 1 if m.line > 0 else 0  # lines stay the export's own
+    return TextTask.of(body, m.origin + more, f"{m.label}-", 0, line0)
 
 
 def run_windows(
@@ -265,11 +338,12 @@ class _Recorded(list[Problem]):
 
 
 class _WindowPipeline(Pipeline):
-    """The loop in a worker: stages run as in :class:`Pipeline`, but what they yield is
+    """The loop in a worker (or aside: a chat export's group of messages that is reported
+    after a group still open): stages run as in :class:`Pipeline`, but what they yield is
     recorded for the parent to replay instead of being recorded and written here."""
 
-    def __init__(self, repair: bool) -> None:
-        super().__init__(None, repair)
+    def __init__(self, repair: bool, strict: bool = False) -> None:
+        super().__init__(None, repair, strict)
         self.events: list[Event] = []
         self.ctx.problems = _Recorded(self.events)
 
