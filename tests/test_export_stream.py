@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import tracemalloc
 from pathlib import Path
 from typing import Any
@@ -13,10 +14,11 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from midiforensics import messages
 from midiforensics.cli.app import app
 from midiforensics.inputs import files as input_files
 from midiforensics.inputs.files import Export, read_text_bounded
-from midiforensics.pipeline import run
+from midiforensics.pipeline import WorkerError, run
 
 FIX = Path(__file__).parent / "fixtures" / "exports"
 _spec = importlib.util.spec_from_file_location("export_fixtures", FIX / "make.py")
@@ -189,6 +191,39 @@ def test_a_large_conversations_json_keeps_its_groups_origins_and_duplicates(
     # conversations are counted without the values that are not conversations: the fourth
     # untitled one (Tune 3) is the seventh, not the ninth value
     assert "conversation 7 › message 2 (assistant)" in origins
+
+
+def test_an_export_searched_in_two_workers_gives_what_one_process_gives(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(input_files, "WINDOW_CHARS", PIECE)
+    monkeypatch.setattr(messages, "BATCH_CHARS", 3 * PIECE)  # many batches of groups
+    src = tmp_path / "conversations.json"
+    src.write_text(EXPORTS["conversations.json"](), encoding="utf-8")
+    outs = []
+    for jobs in ("1", "2"):
+        out = tmp_path / f"o{jobs}"
+        res = runner.invoke(app, ["decode", str(src), "-o", str(out), "--jobs", jobs])
+        assert res.exit_code == 0, res.output
+        report = (out / "report.json").read_text(encoding="utf-8")
+        files = {p.name: p.read_bytes() for p in sorted(out.iterdir()) if p.name != "report.json"}
+        outs.append((report.replace(str(out.resolve()), "OUT"), files))
+    assert outs[0] == outs[1]
+    assert "(+1 continued)" in outs[0][0] and '"kind": "duplicate"' in outs[0][0]
+
+
+def _dies(tasks: object, repair: bool) -> None:
+    os._exit(3)  # as the kernel's OOM killer would end the worker
+
+
+def test_a_worker_that_dies_on_an_export_is_an_error_not_a_hang(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(messages, "record_all", _dies)
+    src = tmp_path / "conversations.json"
+    src.write_text(EXPORTS["conversations.json"](), encoding="utf-8")
+    with pytest.raises(WorkerError, match="a batch of messages"):
+        run(read_text_bounded(src, PIECE), repair=False, jobs=2)
 
 
 def _damaged() -> dict[str, bytes]:

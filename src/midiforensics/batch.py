@@ -89,7 +89,7 @@ def process_one(
     path: str, out_dir: str | None, write: bool = True, json_mode: bool = False, jobs: int = 1
 ) -> BatchItem:
     """Run the pipeline on one file (in a worker process or in this one; a large text's
-    windows in ``jobs`` processes). Never raises."""
+    windows, or a large chat export's messages, in ``jobs`` processes). Never raises."""
     try:
         from . import pipeline
 
@@ -106,8 +106,8 @@ def process_one(
             data = read_text_bounded(p)
             size = p.stat().st_size
             name = path
-        if isinstance(data, bytes | Export):
-            report = pipeline.run(data, out_dir=out_dir, name=name, repair=write)
+        if isinstance(data, bytes | Export):  # an export's messages go to ``jobs`` workers
+            report = pipeline.run(data, out_dir=out_dir, name=name, repair=write, jobs=jobs)
         else:
             report = pipeline.run_windows(
                 data, out_dir=out_dir, name=name, repair=write, size=size, jobs=jobs

@@ -11,24 +11,22 @@ import hashlib
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
-from functools import partial
-from itertools import chain
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .inputs.files import Export
-from .inputs.raw import NOT_UTF8, read_input, unescape_html_page
+from .inputs.raw import read_input, unescape_html_page
 from .output import Output
 from .payload import split_payload
 from .report.models import Blob, Problem, Report, Segment, Span
-from .search import decode_run, search_text
+from .search import search_text
 from .work import Context, FileOut, Item, PayloadTask, PieceOut, TextTask
 
 if TYPE_CHECKING:
-    from concurrent.futures import Executor
+    from concurrent.futures import Executor, Future
 
-    from .inputs.chat_message import Message
     from .inputs.files import Window
 
+_T = TypeVar("_T")
 MAX_DECODED = 256 * 1024 * 1024  # bytes decoded from one input, all blobs together
 
 
@@ -167,6 +165,8 @@ def run(
     name: str = "<input>",
     repair: bool = True,
     strict: bool = False,
+    jobs: int = 1,
+    pool: Executor | None = None,
 ) -> Report:
     """The whole pipeline on one input. ``repair=False`` finds and classifies only (``mf scan``);
     ``strict=True`` lets a handler's exception through instead of reporting it (tests).
@@ -176,9 +176,13 @@ def run(
     An :class:`~.inputs.files.Export` (a large input in JSON) is read a piece at a time, a
     conversation at a time in memory, with the report reading it whole would give; read
     whole when it is not an export that reads so (see :func:`.inputs.exports.stream_export`).
+    Its messages are searched in ``jobs`` worker processes (``pool``, as for
+    :func:`run_windows`) when ``jobs > 1``.
     """
+    from .messages import run_export, search_messages
+
     if isinstance(data, Export):
-        report = _run_export(data, out_dir, name, repair, strict)
+        report = run_export(data, out_dir, name, repair, strict, jobs, pool)
         if report is not None:
             return report
         data = data.path.read_bytes()
@@ -193,87 +197,12 @@ def run(
         p.run(PayloadTask(binary, span, f"{name} (binary)", "bin", 0, name))
     elif text is not None:
         messages = iter_export(text)
-        if messages is None or not _search_messages(p, messages, name):
+        if messages is None or not search_messages(p, messages, name):
             text, note = unescape_html_page(text)
             if note:
                 p.problems.append(Problem(name, note))
             p.run(TextTask.of(text))
     return p.report(name, len(data))
-
-
-def _run_export(
-    export: Export, out_dir: str | None, name: str, repair: bool, strict: bool
-) -> Report | None:
-    """:func:`run` of a JSON chat export read a piece at a time; None, with nothing done, when
-    it is not one that reads so."""
-    from .inputs.chars import Chars, valid_utf8
-    from .inputs.exports import stream_export
-
-    p = Pipeline(out_dir, repair, strict)
-    with export.path.open("rb") as fh:
-        messages = stream_export(Chars(fh=fh, piece=export.piece))
-        if messages is None or not _search_messages(p, messages, name):
-            return None
-    if not valid_utf8(export.path):
-        p.problems.insert(0, Problem(name, NOT_UTF8))  # where reading it whole says it
-    return p.report(name, export.path.stat().st_size)
-
-
-def _search_messages(p: Pipeline, messages: Iterator[Message], name: str) -> bool:
-    """Search a chat export's messages, a group at a time (:func:`.inputs.groups.iter_groups`):
-    a group that follows one still open is searched aside and recorded, and its record is
-    replayed once that group has been searched. False, with nothing done, when no message
-    comes (not an export: a malformed one is just text)."""
-    from .inputs.groups import iter_groups
-
-    try:
-        first = next(messages, None)
-    except Exception:  # noqa: BLE001 - a malformed export is just text
-        return False
-    if first is None:
-        return False
-
-    def decoded(payload: str) -> bytes:
-        return bytes(decode_run(payload, p.ctx).data)
-
-    waiting: list[list[Event]] = []
-    everything = chain([first], _read_on(messages, p.problems, name))
-    for group, later in iter_groups(everything, decoded, partial(p.ctx.safe, name)):
-        if later:
-            aside = _WindowPipeline(p.ctx.repair, p.ctx.strict)
-            aside.run(_group_task(group))
-            waiting.append(aside.events)
-            continue
-        p.run(_group_task(group))
-        for events in waiting:
-            p.replay(events)
-        waiting.clear()
-        p.ctx.decoded_runs.clear()  # what a group decoded is asked again only in that group
-    return True
-
-
-def _read_on(messages: Iterator[Message], problems: list[Problem], name: str) -> Iterator[Message]:
-    """``messages`` until one cannot be read: the export ends there, with a problem that says
-    so (the messages before it are searched)."""
-    while True:
-        try:
-            m = next(messages)
-        except StopIteration:
-            return
-        except Exception as exc:  # noqa: BLE001 - a malformed export must not end the run
-            why = f"the export could not be read on: {type(exc).__name__}: {exc}"
-            problems.append(Problem(name, why, "failure"))
-            return
-        yield m
-
-
-def _group_task(group: list[Message]) -> TextTask:
-    """A group of messages as one text, found where its first message is."""
-    m = group[0]
-    body = "\n\n".join(g.text for g in group)
-    more = f" (+{len(group) - 1} continued)" if len(group) > 1 else ""
-    line0 = m.line - 1 if m.line > 0 else 0  # lines stay the export's own
-    return TextTask.of(body, m.origin + more, f"{m.label}-", 0, line0)
 
 
 def run_windows(
@@ -396,11 +325,19 @@ def _nowhere(offset: int) -> str:
     return ""
 
 
+def record(task: TextTask, repair: bool, strict: bool = False) -> list[Event]:
+    """A text through the stages, what they yield recorded: the events to replay
+    (:meth:`Pipeline.replay`), in a worker process or aside in this one."""
+    p = _WindowPipeline(repair, strict)
+    p.run(task)
+    return p.events
+
+
 def search_window(window: Window, repair: bool) -> list[Event]:
     """One window through the stages in a worker process: the events to replay."""
-    p = _WindowPipeline(repair)
-    p.run(TextTask.of(window.text, "", "", 0, window.first_line - 1, window.char_offset))
-    return p.events
+    return record(
+        TextTask.of(window.text, "", "", 0, window.first_line - 1, window.char_offset), repair
+    )
 
 
 @contextmanager
@@ -441,19 +378,12 @@ def _in_workers(
     """The events of each window, in window order, from the ``jobs`` workers of ``pool``; at
     most ``jobs + 1`` windows are in flight at once."""
     from collections import deque
-    from concurrent.futures import BrokenExecutor, Future
 
     pending: deque[tuple[Future[list[Event]], int]] = deque()  # and the window's first line
 
     def first() -> list[Event]:
         future, line = pending.popleft()
-        try:
-            return future.result()
-        except BrokenExecutor:
-            raise WorkerError(
-                f"a worker process ended before it had searched the window from line {line} "
-                "on (killed, or out of memory); --jobs 1 searches in this process"
-            ) from None
+        return worker_result(future, f"the window from line {line} on")
 
     for w in windows:
         pending.append((pool.submit(search_window, w, repair), w.first_line))
@@ -461,6 +391,20 @@ def _in_workers(
             yield first()
     while pending:
         yield first()
+
+
+def worker_result(future: Future[_T], what: str) -> _T:
+    """The events a worker sends back for ``what`` it searched; :class:`WorkerError` when
+    the worker died."""
+    from concurrent.futures import BrokenExecutor
+
+    try:
+        return future.result()
+    except BrokenExecutor:
+        raise WorkerError(
+            f"a worker process ended before it had searched {what} (killed, or out of "
+            "memory); --jobs 1 searches in this process"
+        ) from None
 
 
 def scan_verdict(report: Report) -> str:

@@ -120,18 +120,20 @@ def run_one(
         raise RunError(f"cannot read the input {name}: {exc.strerror or exc}") from None
     label = f"{'decoding' if write else 'scanning'} {path.name or name}"
     # a bar over the windows of a large text; a running display for an input read whole (or
-    # split by its structure: a chat export in JSON)
+    # split by its structure: a chat export in JSON, whose messages go to the workers)
     whole = isinstance(loaded, bytes | Export)
     total = None if name == "stdin" or whole else size
-    many = not whole and jobs > 1
+    many = not isinstance(loaded, bytes) and jobs > 1
     try:
         # the workers start before the display's thread does: they may then be forked
         with (
             worker_pool(jobs) if many else nullcontext() as pool,
             LateProgress(progress_console, label, total, PROGRESS_AFTER) as bar,
         ):
-            if isinstance(loaded, bytes | Export):
+            if isinstance(loaded, bytes):
                 return run(loaded, out_dir=out_dir, name=name, repair=write)
+            if isinstance(loaded, Export):
+                return run(loaded, out_dir, name, write, jobs=jobs, pool=pool)
             windows = _counted(loaded, bar)
             return run_windows(
                 windows, out_dir, name, repair=write, size=size, jobs=jobs, pool=pool
