@@ -222,7 +222,7 @@ def test_a_worker_that_dies_on_an_export_is_an_error_not_a_hang(
     monkeypatch.setattr(messages, "record_all", _dies)
     src = tmp_path / "conversations.json"
     src.write_text(EXPORTS["conversations.json"](), encoding="utf-8")
-    with pytest.raises(WorkerError, match="a batch of messages"):
+    with pytest.raises(WorkerError, match='from conversation "Waltz help" › message 1'):
         run(read_text_bounded(src, PIECE), repair=False, jobs=2)
 
 

@@ -130,11 +130,13 @@ class _Batch:
 
     def __init__(self) -> None:
         self.tasks: list[TextTask] = []
+        self.first = ""  # where its first group is
         self.chars = 0
         self.future: Future[list[list[Event]]] | None = None
         self.records: list[list[Event]] | None = None
 
     def add(self, task: TextTask) -> tuple[_Batch, int]:
+        self.first = self.first or task.chain
         self.tasks.append(task)
         self.chars += len(task.text)
         return self, len(self.tasks) - 1
@@ -147,7 +149,7 @@ class _Batch:
         """The records (waiting for them); :class:`WorkerError` when the worker died."""
         if self.records is None:
             assert self.future is not None
-            self.records = worker_result(self.future, "a batch of messages")
+            self.records = worker_result(self.future, f"the messages from {self.first} on")
             self.future = None
         return self.records
 
