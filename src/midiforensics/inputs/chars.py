@@ -64,7 +64,7 @@ class Chars:
 
     def keep(self, i: int) -> int:
         """Drop the characters before ``buf[i]`` when they are many (a text held whole keeps
-        them); the index ``i`` then has."""
+        them); returns where ``buf[i]`` then is."""
         if self._fh is None or i < self._piece:
             return i
         self.buf = self.buf[i:]
@@ -138,7 +138,7 @@ def lines(chars: Chars) -> Iterator[tuple[int, str]]:
         j = chars.buf.find("\n", i)
         while j == -1:
             looked = len(chars.buf)
-            if not chars.more():
+            if not chars.more(looked - i):  # as much again: a long line is joined a few times
                 break
             j = chars.buf.find("\n", looked)
         if j == -1:
@@ -158,7 +158,7 @@ def first_line_alone(chars: Chars, start: int) -> bool:
     j = chars.buf.find("\n", start)
     while j == -1:
         looked = len(chars.buf)
-        if not chars.more():
+        if not chars.more(looked - start):
             return False
         j = chars.buf.find("\n", looked)
     try:
