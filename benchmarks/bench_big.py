@@ -101,11 +101,14 @@ class Stats:
         return min(self.walls) if self.walls else float("nan")
 
 
-def measure(cmd: list[str], log: Path) -> tuple[float, float, int, str]:
-    """Run ``cmd``; (wall s, max RSS MB of that child, exit code, its stdout and stderr)."""
+def measure(
+    cmd: list[str], log: Path, env: dict[str, str] | None = None
+) -> tuple[float, float, int, str]:
+    """Run ``cmd`` (in ``env``, default this one's); (wall s, max RSS MB of that child, exit
+    code, its stdout and stderr)."""
     with log.open("w+b") as out:
         t0 = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=out)
+        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=out, env=env)
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - t0
         proc.returncode = os.waitstatus_to_exitcode(status)

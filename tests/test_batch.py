@@ -12,7 +12,7 @@ import pytest
 from rich.console import Console
 
 from midiforensics.batch import BatchItem, process_one, run_batch, summary_table
-from midiforensics.inputs.files import expand_inputs, iter_windows, read_text_bounded
+from midiforensics.inputs.files import Export, expand_inputs, iter_windows, read_text_bounded
 
 from .conftest import make_midi, midi_notes
 
@@ -240,7 +240,11 @@ def test_read_text_bounded_small_binary_and_large(tmp_path: Path) -> None:
     assert read_text_bounded(mid, size=100) == mid.read_bytes()
     export = tmp_path / "conversations.json"
     export.write_text("  " + json.dumps([{"title": "t", "messages": [big_text(20)[0]]}]))
-    assert read_text_bounded(export, size=100) == export.read_bytes()  # split by its structure
+    # a JSON export is split by its structure as it is read; an HTML page is read whole
+    assert read_text_bounded(export, size=100) == Export(export, 100)
+    page = tmp_path / "chat.html"
+    page.write_text("<html><body>" + "<p>prose</p>\n" * 50 + "</body></html>")
+    assert read_text_bounded(page, size=100) == page.read_bytes()
     text, _ = big_text(20)
     large = tmp_path / "l.txt"
     large.write_text(text)

@@ -255,6 +255,16 @@ def test_not_an_export(text: str) -> None:
     assert split_export(text) is None
 
 
+def test_a_create_time_too_large_for_a_float_is_still_a_conversation() -> None:
+    convs = make.conversations()
+    convs[0]["mapping"]["a2"]["message"]["create_time"] = 10**400
+    msgs = split_export(json.dumps(convs))
+    assert msgs is not None
+    # the regenerated answer sorts after its sibling still
+    assert [m.label for m in msgs][:4] == ["c1-m1", "c1-m2", "c1-m3", "c1-m4"]
+    assert msgs[2].text.startswith("Another take")
+
+
 def test_iter_export_is_lazy_over_a_json_list() -> None:
     conv = {"title": "t", "messages": [{"role": "user", "content": "x"}]}
     # the tail after the second conversation is broken: the first two still come out

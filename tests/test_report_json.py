@@ -8,7 +8,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 import midiforensics
-from midiforensics.report.json import dumps, to_dict, to_json
+from midiforensics.report.json import REPORT_DEPTH, dumps, to_dict, to_json
 
 from .conftest import make_midi
 
@@ -22,6 +22,8 @@ def test_report_json_is_the_indented_document_one_item_a_line(tmp_path: Path) ->
     doc = to_dict(report)
     written = (tmp_path / "out" / "report.json").read_text(encoding="utf-8")
     assert json.loads(written) == doc == json.loads(to_json(report))
+    # written a record at a time, the same text as the document laid out at once
+    assert written == dumps(doc, REPORT_DEPTH)
     # the records are what dataclasses.asdict makes of them (less the file's bytes)
     for a, d in zip(report.artifacts, doc["artifacts"], strict=True):
         want = asdict(a)

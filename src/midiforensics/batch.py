@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .inputs.files import Window, read_stream_bounded, read_text_bounded
+from .inputs.files import Export, Window, read_stream_bounded, read_text_bounded
 
 if TYPE_CHECKING:  # rich is imported only when a table or progress bar is made
     from rich.console import Console, RenderableType
@@ -89,7 +89,7 @@ def process_one(
     path: str, out_dir: str | None, write: bool = True, json_mode: bool = False, jobs: int = 1
 ) -> BatchItem:
     """Run the pipeline on one file (in a worker process or in this one; a large text's
-    windows in ``jobs`` processes). Never raises."""
+    windows, or a large chat export's messages, in ``jobs`` processes). Never raises."""
     try:
         from . import pipeline
 
@@ -97,7 +97,7 @@ def process_one(
             return _fail(path, out_dir, f"output {out_dir} exists and is not a folder")
         size = 0  # a stream's size is counted as its windows are read
         if path == "-":
-            data: bytes | Iterator[Window] = read_stream_bounded(sys.stdin.buffer)
+            data: bytes | Iterator[Window] | Export = read_stream_bounded(sys.stdin.buffer)
             name = "stdin"
         else:
             p = Path(path)
@@ -106,8 +106,8 @@ def process_one(
             data = read_text_bounded(p)
             size = p.stat().st_size
             name = path
-        if isinstance(data, bytes):
-            report = pipeline.run(data, out_dir=out_dir, name=name, repair=write)
+        if isinstance(data, bytes | Export):  # an export's messages go to ``jobs`` workers
+            report = pipeline.run(data, out_dir=out_dir, name=name, repair=write, jobs=jobs)
         else:
             report = pipeline.run_windows(
                 data, out_dir=out_dir, name=name, repair=write, size=size, jobs=jobs

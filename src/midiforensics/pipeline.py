@@ -11,20 +11,22 @@ import hashlib
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from .inputs.files import Export
 from .inputs.raw import read_input, unescape_html_page
 from .output import Output
 from .payload import split_payload
 from .report.models import Blob, Problem, Report, Segment, Span
-from .search import decode_run, search_text
+from .search import search_text
 from .work import Context, FileOut, Item, PayloadTask, PieceOut, TextTask
 
 if TYPE_CHECKING:
-    from concurrent.futures import Executor
+    from concurrent.futures import Executor, Future
 
     from .inputs.files import Window
 
+_T = TypeVar("_T")
 MAX_DECODED = 256 * 1024 * 1024  # bytes decoded from one input, all blobs together
 
 
@@ -151,27 +153,40 @@ class Pipeline:
             report, verdict=verdict(report) if self.ctx.repair else scan_verdict(report)
         )
         if writer is not None and (report.artifacts or report.spans):
-            from .report.json import to_json
+            from .report.json import json_pieces
 
-            writer.write("report.json", to_json(report).encode("utf-8"))
+            writer.write("report.json", (s.encode("utf-8") for s in json_pieces(report)))
         return report
 
 
 def run(
-    data: str | bytes,
+    data: str | bytes | Export,
     out_dir: str | None = None,
     name: str = "<input>",
     repair: bool = True,
     strict: bool = False,
+    jobs: int = 1,
+    pool: Executor | None = None,
 ) -> Report:
     """The whole pipeline on one input. ``repair=False`` finds and classifies only (``mf scan``);
     ``strict=True`` lets a handler's exception through instead of reporting it (tests).
 
     A chat export (ChatGPT ``conversations.json``, JSON Lines, Markdown or HTML chats) is
     searched message by message, so every find says which conversation and message it is in.
+    An :class:`~.inputs.files.Export` (a large input in JSON) is read a piece at a time, a
+    conversation at a time in memory, with the report reading it whole would give; read
+    whole when it is not an export that reads so (see :func:`.inputs.exports.stream_export`).
+    Its messages are searched in ``jobs`` worker processes (``pool``, as for
+    :func:`run_windows`) when ``jobs > 1``.
     """
-    from .inputs.exports import split_export
-    from .inputs.groups import message_groups
+    from .messages import run_export, search_messages
+
+    if isinstance(data, Export):
+        report = run_export(data, out_dir, name, repair, strict, jobs, pool)
+        if report is not None:
+            return report
+        data = data.path.read_bytes()
+    from .inputs.exports import iter_export
 
     p = Pipeline(out_dir, repair, strict)
     text, binary, notes = read_input(data)
@@ -181,21 +196,8 @@ def run(
         p.spans.append(span)
         p.run(PayloadTask(binary, span, f"{name} (binary)", "bin", 0, name))
     elif text is not None:
-        messages = p.ctx.safe(name, split_export, text)
-        if messages:
-
-            def decoded(payload: str) -> bytes:
-                return bytes(decode_run(payload, p.ctx).data)
-
-            groups = p.ctx.safe(name, message_groups, messages, decoded)
-            groups = groups or [[m] for m in messages]
-            for group in groups:
-                m = group[0]
-                body = "\n\n".join(g.text for g in group)
-                more = f" (+{len(group) - 1} continued)" if len(group) > 1 else ""
-                line0 = m.line - 1 if m.line > 0 else 0  # lines stay the export's own
-                p.run(TextTask.of(body, m.origin + more, f"{m.label}-", 0, line0))
-        else:
+        messages = iter_export(text)
+        if messages is None or not search_messages(p, messages, name):
             text, note = unescape_html_page(text)
             if note:
                 p.problems.append(Problem(name, note))
@@ -265,11 +267,12 @@ class _Recorded(list[Problem]):
 
 
 class _WindowPipeline(Pipeline):
-    """The loop in a worker: stages run as in :class:`Pipeline`, but what they yield is
+    """The loop in a worker (or aside: a chat export's group of messages that is reported
+    after a group still open): stages run as in :class:`Pipeline`, but what they yield is
     recorded for the parent to replay instead of being recorded and written here."""
 
-    def __init__(self, repair: bool) -> None:
-        super().__init__(None, repair)
+    def __init__(self, repair: bool, strict: bool = False) -> None:
+        super().__init__(None, repair, strict)
         self.events: list[Event] = []
         self.ctx.problems = _Recorded(self.events)
 
@@ -322,14 +325,22 @@ def _nowhere(offset: int) -> str:
     return ""
 
 
+def record(task: TextTask, repair: bool, strict: bool = False) -> list[Event]:
+    """A text through the stages, what they yield recorded: the events to replay
+    (:meth:`Pipeline.replay`), in a worker process or aside in this one."""
+    p = _WindowPipeline(repair, strict)
+    p.run(task)
+    return p.events
+
+
 def search_window(window: Window, repair: bool) -> list[Event]:
     """One window through the stages in a worker process: the events to replay."""
     from .inputs.files import keep_freed_memory
 
     keep_freed_memory()  # a forked worker has it from its parent; a spawned one asks
-    p = _WindowPipeline(repair)
-    p.run(TextTask.of(window.text, "", "", 0, window.first_line - 1, window.char_offset))
-    return p.events
+    return record(
+        TextTask.of(window.text, "", "", 0, window.first_line - 1, window.char_offset), repair
+    )
 
 
 @contextmanager
@@ -370,19 +381,12 @@ def _in_workers(
     """The events of each window, in window order, from the ``jobs`` workers of ``pool``; at
     most ``jobs + 1`` windows are in flight at once."""
     from collections import deque
-    from concurrent.futures import BrokenExecutor, Future
 
     pending: deque[tuple[Future[list[Event]], int]] = deque()  # and the window's first line
 
     def first() -> list[Event]:
         future, line = pending.popleft()
-        try:
-            return future.result()
-        except BrokenExecutor:
-            raise WorkerError(
-                f"a worker process ended before it had searched the window from line {line} "
-                "on (killed, or out of memory); --jobs 1 searches in this process"
-            ) from None
+        return worker_result(future, f"the window from line {line} on")
 
     for w in windows:
         pending.append((pool.submit(search_window, w, repair), w.first_line))
@@ -390,6 +394,20 @@ def _in_workers(
             yield first()
     while pending:
         yield first()
+
+
+def worker_result(future: Future[_T], what: str) -> _T:
+    """The events a worker sends back for ``what`` it searched; :class:`WorkerError` when
+    the worker died."""
+    from concurrent.futures import BrokenExecutor
+
+    try:
+        return future.result()
+    except BrokenExecutor:
+        raise WorkerError(
+            f"a worker process ended before it had searched {what} (killed, or out of "
+            "memory); --jobs 1 searches in this process"
+        ) from None
 
 
 def scan_verdict(report: Report) -> str:

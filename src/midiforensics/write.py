@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9@._-]+")
@@ -30,14 +31,18 @@ def _umask() -> int:
     return mask
 
 
-def _staged(folder: Path, data: bytes, suffix: str = ".part") -> str:
-    """``data`` in a temporary file in ``folder``, with the mode a new file gets under the
-    user's umask (``mkstemp`` makes 0600); returns its path."""
+def _staged(folder: Path, data: bytes | Iterable[bytes], suffix: str = ".part") -> str:
+    """``data`` (bytes, or pieces of them written one by one) in a temporary file in
+    ``folder``, with the mode a new file gets under the user's umask (``mkstemp`` makes
+    0600); returns its path."""
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=".mf-", suffix=suffix)
     try:
         os.fchmod(fd, 0o666 & ~_umask())
         with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+            if isinstance(data, bytes):
+                fh.write(data)
+            else:
+                fh.writelines(data)
     except BaseException:
         os.unlink(tmp)
         raise
@@ -65,8 +70,9 @@ class Writer:
     def ensure(self) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
 
-    def write(self, name: str, data: bytes) -> Path:
-        """Write ``data`` as ``name`` (made safe) in the folder; returns the path used."""
+    def write(self, name: str, data: bytes | Iterable[bytes]) -> Path:
+        """Write ``data`` (bytes, or pieces of them) as ``name`` (made safe) in the folder;
+        returns the path used."""
         self.ensure()
         base = safe_name(name)
         stem, dot, ext = base.rpartition(".")

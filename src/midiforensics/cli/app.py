@@ -244,7 +244,7 @@ def repair(
     if out.exists():
         _err(f"{out} exists; choose a new name (mf never overwrites a file)")
         raise typer.Exit(EXIT_USAGE)
-    from ..report.json import to_json
+    from ..report.json import json_pieces
     from ..report.rich import RichRenderer, make_console
     from .repair import repair_file
 
@@ -257,7 +257,8 @@ def repair(
         _err(f"cannot write the output {out}: {exc.strerror or exc}")
         raise typer.Exit(EXIT_USAGE) from None
     if as_json:
-        sys.stdout.write(to_json(report) + "\n")
+        sys.stdout.writelines(json_pieces(report))  # a record at a time
+        sys.stdout.write("\n")
     console = make_console(file=sys.stderr if as_json else None)
     RichRenderer().render(report, console, details=details)
     raise typer.Exit(EXIT_FOUND if report.pieces else EXIT_NOTHING)
@@ -317,7 +318,7 @@ def _process_one(
     details: bool,
     jobs: int = 1,
 ) -> tuple[int, list[Path]]:
-    from ..report.json import to_json
+    from ..report.json import json_pieces
     from ..report.rich import RichRenderer, make_console
     from .run import RunError, run_one
 
@@ -336,7 +337,8 @@ def _process_one(
         return EXIT_USAGE, []
     console = make_console(file=sys.stderr if as_json else None)
     if as_json:
-        sys.stdout.write(to_json(report) + "\n")
+        sys.stdout.writelines(json_pieces(report))  # a record at a time
+        sys.stdout.write("\n")
     RichRenderer().render(report, console, details=details)
     midis = [Path(a.path) for a in report.artifacts if a.kind == "midi" and a.path]
     if notes:

@@ -103,7 +103,7 @@ def run_one(
 ) -> Report:
     """The report for one input (``-`` is standard input); a large text's windows go to
     ``jobs`` worker processes. Raises :class:`RunError`."""
-    from ..inputs.files import read_stream_bounded, read_text_bounded
+    from ..inputs.files import Export, read_stream_bounded, read_text_bounded
     from ..pipeline import WorkerError, run, run_windows, worker_pool
 
     name = "stdin" if str(path) == "-" else str(path)
@@ -111,7 +111,7 @@ def run_one(
         if name == "stdin":
             if sys.stdin.isatty():
                 sys.stderr.write(STDIN_HINT)
-            loaded = read_stream_bounded(sys.stdin.buffer)
+            loaded: bytes | Iterator[Window] | Export = read_stream_bounded(sys.stdin.buffer)
             size = 0  # counted as the windows are read
         else:
             loaded = read_text_bounded(path)
@@ -119,8 +119,10 @@ def run_one(
     except OSError as exc:
         raise RunError(f"cannot read the input {name}: {exc.strerror or exc}") from None
     label = f"{'decoding' if write else 'scanning'} {path.name or name}"
-    # a bar over the windows of a large text; a running display for an input read whole
-    total = None if name == "stdin" or isinstance(loaded, bytes) else size
+    # a bar over the windows of a large text; a running display for an input read whole (or
+    # split by its structure: a chat export in JSON, whose messages go to the workers)
+    whole = isinstance(loaded, bytes | Export)
+    total = None if name == "stdin" or whole else size
     many = not isinstance(loaded, bytes) and jobs > 1
     try:
         # the workers start before the display's thread does: they may then be forked
@@ -130,6 +132,8 @@ def run_one(
         ):
             if isinstance(loaded, bytes):
                 return run(loaded, out_dir=out_dir, name=name, repair=write)
+            if isinstance(loaded, Export):
+                return run(loaded, out_dir, name, write, jobs=jobs, pool=pool)
             windows = _counted(loaded, bar)
             return run_windows(
                 windows, out_dir, name, repair=write, size=size, jobs=jobs, pool=pool

@@ -175,10 +175,11 @@ def _rows(
 
 
 def _window_tasks(path: str, window_chars: int) -> list[Task]:
-    from ..inputs.files import iter_windows, read_text_bounded
+    from ..inputs.files import Export, iter_windows, read_text_bounded
 
     data = read_text_bounded(Path(path), window_chars)
-    if isinstance(data, bytes):  # binary or a structured export: read whole, as in one process
+    # binary, or a structured export (read whole, or split by its structure): one task
+    if isinstance(data, bytes | Export):
         return [Task(path, "file", window_chars=window_chars)]
     n = sum(1 for _ in iter_windows(Path(path), window_chars))
     return [Task(path, "window", index=i, window_chars=window_chars) for i in range(n)]

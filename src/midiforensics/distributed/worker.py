@@ -109,7 +109,7 @@ def _run(
     task: Task, tmp: Path | None, folder: str | None, rows: list[dict[str, Any]], s: dict[str, Any]
 ) -> None:
     from .. import pipeline
-    from ..inputs.files import iter_windows, read_text_bounded
+    from ..inputs.files import Export, iter_windows, read_text_bounded
 
     write = tmp is not None
     path = Path(task.path)
@@ -126,7 +126,7 @@ def _run(
         if path.is_dir():
             raise IsADirectoryError(21, "is a folder", task.path)
         data = read_text_bounded(path, task.window_chars)
-        if isinstance(data, bytes):
+        if isinstance(data, bytes | Export):
             report = pipeline.run(data, out_dir=_dir(tmp), name=task.path, repair=write)
         else:
             size = path.stat().st_size

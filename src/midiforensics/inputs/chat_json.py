@@ -5,10 +5,12 @@ See :mod:`.exports` for the shapes recognised."""
 from __future__ import annotations
 
 import json
-import re
+import math
 from collections.abc import Iterator
+from itertools import chain, islice
 from typing import Any
 
+from .chars import Chars, array_values, lines
 from .chat_message import MAX_TITLE, Message, norm_role
 
 MAX_JSON_DEPTH_WALK = 100_000  # nodes of one conversation tree we follow at most
@@ -25,7 +27,7 @@ def json_object(data: str) -> Iterator[Message] | None:
         convs = list(_conversations(obj, 0))
         if convs:
             return _emit_convs(iter([(None, c) for c in convs]))
-    return _jsonl(data)
+    return json_lines(Chars(data))
 
 
 def _json_whole(data: str) -> Any:
@@ -35,67 +37,34 @@ def _json_whole(data: str) -> Any:
         return None
 
 
-def _iter_array(data: str, start: int) -> Iterator[Any]:
-    """The elements of the JSON array at ``data[start] == '['``, decoded one at a time.
-
-    Stops quietly at the first element that does not decode (a cut-off export keeps the
-    conversations before the cut).
-    """
-    dec = json.JSONDecoder()
-    ws = re.compile(r"[ \t\r\n]*")
-    i = ws.match(data, start + 1).end()  # type: ignore[union-attr]
-    if i < len(data) and data[i] == "]":
-        return
-    while i < len(data):
-        try:
-            obj, i = dec.raw_decode(data, i)
-        except (ValueError, RecursionError):
-            return
-        yield obj
-        i = ws.match(data, i).end()  # type: ignore[union-attr]
-        if i >= len(data) or data[i] != ",":
-            return
-        i = ws.match(data, i + 1).end()  # type: ignore[union-attr]
-
-
-def json_list(data: str, start: int) -> Iterator[Message] | None:
-    elements = _iter_array(data, start)
+def json_list(chars: Chars, start: int) -> Iterator[Message] | None:
+    """The messages of the JSON array at ``chars.buf[start]``: a list of conversations, or of
+    the messages of one; ``None`` when its first value is neither. Read a value at a time."""
+    values = array_values(chars, start)
     try:
-        first = next(elements)
+        first = next(values)
     except StopIteration:
         return None
     except Exception:  # noqa: BLE001
         return None
     if _message_of(first) is not None and not _is_conversation(first):
-        # a bare list of messages: one conversation
-        rest = list(elements)
-        return _emit_convs(iter([(None, [first, *rest])]))
+        return _bare_messages(chain([first], values))
     if not _is_conversation(first):
         return None
-
-    def convs() -> Iterator[tuple[int | None, Any]]:
-        yield None, first
-        for el in elements:
-            yield None, el
-
-    return _emit_convs(convs())
+    return _emit_convs((None, v) for v in chain([first], values))
 
 
-def _lines(data: str) -> Iterator[tuple[int, str]]:
-    """(line number, line) without splitting the whole text at once."""
-    n, i = 0, 0
-    while i < len(data):
-        j = data.find("\n", i)
-        if j == -1:
-            j = len(data)
-        n += 1
-        yield n, data[i:j]
-        i = j + 1
+def _bare_messages(values: Iterator[Any]) -> Iterator[Message]:
+    """A bare list of messages: one conversation, when its first five values are messages."""
+    head = list(islice(values, 5))
+    if all(_message_of(v) is not None for v in head):
+        items = (m for m in map(_message_of, chain(head, values)) if m is not None)
+        yield from _numbered(items, "conversation 1", "c1")
 
 
-def _parsed_lines(data: str) -> Iterator[tuple[int, Any]]:
+def _parsed_lines(chars: Chars) -> Iterator[tuple[int, Any]]:
     """(line number, decoded object or _BAD) for every non-blank line."""
-    for n, line in _lines(data):
+    for n, line in lines(chars):
         s = line.strip()
         if not s:
             continue
@@ -109,46 +78,42 @@ _BAD = object()
 _JSONL_PROBE = 50  # lines looked at to decide whether a text is JSON Lines
 
 
-def _jsonl(data: str) -> Iterator[Message] | None:
+def json_lines(chars: Chars) -> Iterator[Message] | None:
     """One JSON object per line: messages (one conversation) or conversations. Decided on the
-    first lines; then read lazily, a malformed line skipped."""
-    probe = []
-    for item in _parsed_lines(data):
-        probe.append(item)
-        if len(probe) >= _JSONL_PROBE:
-            break
+    first lines; then read from the start again, lazily, a malformed line skipped."""
+    probe = list(islice(_parsed_lines(chars), _JSONL_PROBE))
     good = [o for _, o in probe if o is not _BAD]
     if not good or len(good) * 2 < len(probe):
         return None
     if not any(_is_conversation(o) or _message_of(o) is not None for o in good):
         return None
+    return _jsonl_messages(_parsed_lines(chars.again()))
 
-    def gen() -> Iterator[Message]:
-        conv_no = 0
-        msg_no = 0
-        for n, obj in _parsed_lines(data):
-            if obj is _BAD:
-                continue
-            if _is_conversation(obj):
-                conv_no += 1
-                yield from _conv_messages(obj, conv_no, where=f"line {n}", label=f"l{n}")
-                continue
-            m = _message_of(obj)
-            if m is None:
-                continue
-            role, text = m
-            if not text.strip():
-                continue
-            msg_no += 1
-            yield Message(
-                text=text,
-                origin=f"line {n} › message {msg_no} ({role})",
-                label=f"l{n}",
-                line=n,
-                role=role,
-            )
 
-    return gen()
+def _jsonl_messages(parsed: Iterator[tuple[int, Any]]) -> Iterator[Message]:
+    conv_no = 0
+    msg_no = 0
+    for n, obj in parsed:
+        if obj is _BAD:
+            continue
+        if _is_conversation(obj):
+            conv_no += 1
+            yield from _conv_messages(obj, conv_no, where=f"line {n}", label=f"l{n}")
+            continue
+        m = _message_of(obj)
+        if m is None:
+            continue
+        role, text = m
+        if not text.strip():
+            continue
+        msg_no += 1
+        yield Message(
+            text=text,
+            origin=f"line {n} › message {msg_no} ({role})",
+            label=f"l{n}",
+            line=n,
+            role=role,
+        )
 
 
 def _is_conversation(obj: Any) -> bool:
@@ -206,9 +171,13 @@ def _conv_messages(conv: Any, n: int, where: str = "", label: str = "") -> Itera
             head += f" ({where})"
     else:
         head = where if where else f"conversation {n}"
-    label = label or f"c{n}"
+    return _numbered(_raw_messages(conv), head, label or f"c{n}")
+
+
+def _numbered(items: Iterator[tuple[str, str]], head: str, label: str) -> Iterator[Message]:
+    """The messages of one conversation (``head`` names it), numbered; empty ones left out."""
     k = 0
-    for role, text in _raw_messages(conv):
+    for role, text in items:
         if not text.strip():
             continue
         k += 1
@@ -238,8 +207,7 @@ def _mapping_messages(mapping: dict[str, Any]) -> Iterator[tuple[str, str]]:
     def ctime(node_id: Any) -> float:
         node = nodes.get(node_id) if isinstance(node_id, str) else None
         msg = node.get("message") if node else None
-        t = msg.get("create_time") if isinstance(msg, dict) else None
-        return float(t) if isinstance(t, int | float) else 0.0
+        return _seconds(msg.get("create_time") if isinstance(msg, dict) else None)
 
     roots = [
         k
@@ -275,6 +243,17 @@ def _mapping_messages(mapping: dict[str, Any]) -> Iterator[tuple[str, str]]:
             m = _message_of(msg)
             if m is not None:
                 yield m
+
+
+def _seconds(t: Any) -> float:
+    """A ``create_time`` to sort by: 0.0 when it is not a number; an integer too large for a
+    float sorts last (first when negative) instead of ending the reading of the export."""
+    if not isinstance(t, int | float):
+        return 0.0
+    try:
+        return float(t)
+    except OverflowError:
+        return math.inf if t > 0 else -math.inf
 
 
 def _role(obj: dict[str, Any]) -> str | None:

@@ -20,16 +20,21 @@ raises on bad input; a malformed export is just text.
 
 A top-level JSON list is read one element at a time (``raw_decode``), so a large
 ``conversations.json`` is never held as one huge object tree; :func:`iter_export` yields the
-messages lazily for callers that want to handle them one by one.
+messages lazily for callers that want to handle them one by one, and :func:`stream_export`
+reads a JSON export from a file a piece at a time (the same readers: the same messages).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from .chat_message import Message
 from .chat_text import html_messages, markdown_messages
+
+if TYPE_CHECKING:
+    from .chars import Chars
 
 _HEAD = 4096
 
@@ -64,9 +69,10 @@ def _detect(data: str) -> Iterator[Message] | None:
     first = data[start]
     head = data[start : start + _HEAD]
     if first in ("[", "{"):  # the JSON readers are imported only for a text that can be JSON
+        from .chars import Chars
         from .chat_json import json_list, json_object
 
-        found = json_list(data, start) if first == "[" else json_object(data)
+        found = json_list(Chars(data), start) if first == "[" else json_object(data)
         if found is not None:
             return found
     if first == "<" or re.search(r"<(?:!doctype|html|body|div)\b", head, re.I):
@@ -80,4 +86,27 @@ def _detect(data: str) -> Iterator[Message] | None:
     return None
 
 
-__all__ = ["Message", "iter_export", "split_export"]
+def stream_export(chars: Chars) -> Iterator[Message] | None:
+    """The messages of a JSON chat export read a piece at a time from ``chars`` (a file): an
+    array of conversations or of messages, or JSON Lines; the messages :func:`iter_export`
+    gives for the whole text. ``None`` when the text is not such an export as far as its
+    first values or lines tell, or may be one JSON document: read it whole then."""
+    from .chars import first_line_alone
+    from .chat_json import json_lines, json_list
+
+    try:
+        start = chars.skip(_SPACE, 0)
+        first = chars.buf[start : start + 1]
+        if first == "[":
+            return json_list(chars, start)
+        if first == "{" and first_line_alone(chars, start):
+            return json_lines(chars)
+    except Exception:  # noqa: BLE001 - never raise on input
+        return None
+    return None
+
+
+_SPACE = re.compile(r"\s*")  # what str.lstrip() strips
+
+
+__all__ = ["Message", "iter_export", "split_export", "stream_export"]

@@ -46,6 +46,10 @@ INPUT_SUFFIXES = frozenset(
 )
 _SKIP_DIRS = {"__pycache__", "node_modules"}
 WINDOW_CHARS = 4 * 1024 * 1024  # a window of a text (memory: a few copies of one window)
+# what a JSON export is read in at a time: no search runs over a piece (its messages are
+# searched), so it only has to be large enough that reading costs little (memory: a few
+# pieces' characters, of up to four bytes each)
+EXPORT_PIECE = 256 * 1024
 READ_BLOCK = 1024 * 1024
 
 
@@ -357,19 +361,36 @@ def _head_is_binary(head: bytes) -> bool:
 def _read_whole(head: bytes) -> bool:
     """Whether an input that begins with ``head`` is read whole, not in windows: binary, or
     structured (JSON, JSON Lines, HTML: a chat export is split by its structure)."""
-    structured = head.removeprefix(b"\xef\xbb\xbf").lstrip()[:1] in (b"[", b"{", b"<")
-    return structured or _head_is_binary(head[:8192])
+    return _opening(head) in (b"[", b"{", b"<") or _head_is_binary(head[:8192])
 
 
-def read_text_bounded(path: Path, size: int | None = None) -> bytes | Iterator[Window]:
-    """How to read one input: its bytes when it fits in one window, or is binary or structured
-    (JSON, JSON Lines, HTML: a chat export is split by its structure, not in windows),
-    otherwise :func:`iter_windows` of its text, so a text of any size is held a window at a
-    time (``size``: :data:`WINDOW_CHARS`)."""
+def _opening(head: bytes) -> bytes:
+    """The first byte of a text after its byte order mark and white space."""
+    return head.removeprefix(b"\xef\xbb\xbf").lstrip()[:1]
+
+
+@dataclass(frozen=True)
+class Export:
+    """A large input in JSON (a JSON array, JSON Lines): a chat export, split by its
+    structure as it is read, ``piece`` bytes at a time (:func:`pipeline.run`)."""
+
+    path: Path
+    piece: int
+
+
+def read_text_bounded(path: Path, size: int | None = None) -> bytes | Iterator[Window] | Export:
+    """How to read one input: its bytes when it fits in one window, or is binary or HTML;
+    an :class:`Export` when it is JSON (a chat export is split by its structure, not in
+    windows); otherwise :func:`iter_windows` of its text, so a text of any size is held a
+    window at a time (``size``: :data:`WINDOW_CHARS`; an export's pieces are no larger)."""
     size = size or WINDOW_CHARS
     with path.open("rb") as fh:
         head = fh.read(8192)
-    if _read_whole(head) or path.stat().st_size <= size:
+    if path.stat().st_size <= size or _head_is_binary(head):
+        return path.read_bytes()
+    if _opening(head) in (b"[", b"{"):
+        return Export(path, min(size, EXPORT_PIECE))
+    if _read_whole(head):
         return path.read_bytes()
     return iter_windows(path, size)
 

@@ -7,6 +7,7 @@ import re
 
 from ..classify import BINARY_MAGIC
 
+NOT_UTF8 = "input is not valid UTF-8: undecodable bytes were replaced for the search"
 _HTML_PAGE = re.compile(r"<(?:!doctype html|html|body|pre|div|p)\b", re.IGNORECASE)
 
 
@@ -28,7 +29,7 @@ def read_input(data: str | bytes) -> tuple[str | None, bytes | None, list[str]]:
     try:
         return data.decode("utf-8"), None, notes
     except UnicodeDecodeError:
-        notes.append("input is not valid UTF-8: undecodable bytes were replaced for the search")
+        notes.append(NOT_UTF8)
         return data.decode("utf-8", errors="replace"), None, notes
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import fields
 from typing import Any
 
@@ -56,7 +57,30 @@ def _artifact(a: Artifact) -> dict[str, Any]:
     return d
 
 
-def to_dict(report: Report) -> dict[str, Any]:
+def _problem(p: Problem) -> dict[str, Any]:
+    return {k: getattr(p, k) for k in _PROBLEM}
+
+
+class _Records:
+    """A report's records as its JSON lists them, each made when it is written (a report of
+    thousands of finds is then not held twice over, as records and as text)."""
+
+    def __init__(self, items: Sequence[Any], make: Callable[[Any], dict[str, Any]]) -> None:
+        self.items = items
+        self.make = make
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return map(self.make, self.items)
+
+
+def _listed(items: Sequence[Any], make: Callable[[Any], dict[str, Any]]) -> list[dict[str, Any]]:
+    return [make(x) for x in items]
+
+
+def _doc(report: Report, records: Callable[..., Any]) -> dict[str, Any]:
     return {
         "schema": "midiforensics.report",
         "version": SCHEMA_VERSION,
@@ -65,12 +89,16 @@ def to_dict(report: Report) -> dict[str, Any]:
         "out_dir": report.out_dir,
         "verdict": report.verdict,
         "pieces": report.pieces,
-        "spans": [_span(s) for s in report.spans],
-        "blobs": [_blob(b) for b in report.blobs],
-        "segments": [_segment(s) for s in report.segments],
-        "artifacts": [_artifact(a) for a in report.artifacts],
-        "problems": [{k: getattr(p, k) for k in _PROBLEM} for p in report.problems],
+        "spans": records(report.spans, _span),
+        "blobs": records(report.blobs, _blob),
+        "segments": records(report.segments, _segment),
+        "artifacts": records(report.artifacts, _artifact),
+        "problems": records(report.problems, _problem),
     }
+
+
+def to_dict(report: Report) -> dict[str, Any]:
+    return _doc(report, _listed)
 
 
 _encode = json.JSONEncoder(ensure_ascii=False).encode  # compact: the C encoder
@@ -83,22 +111,37 @@ def dumps(doc: Any, depth: int) -> str:
     The same document as ``json.dumps(doc, indent=2)`` gives, but at C speed (``indent``
     makes json use its pure-Python encoder) and still readable by line. Keys are strings.
     """
-    return _dumps(doc, depth, "")
+    return "".join(_pieces(doc, depth, ""))
 
 
-def _dumps(value: Any, depth: int, pad: str) -> str:
-    if depth <= 0 or not value or not isinstance(value, dict | list):
-        return _encode(value)
+def _pieces(value: Any, depth: int, pad: str) -> Iterator[str]:
+    """:func:`dumps` of ``value`` (indented by ``pad``) in pieces, an item at a time."""
+    if depth <= 0 or not value or not isinstance(value, dict | list | _Records):
+        yield _encode(list(value) if isinstance(value, _Records) else value)
+        return
     inner = pad + "  "
     if isinstance(value, dict):
-        items = [f"{inner}{_encode(k)}: {_dumps(v, depth - 1, inner)}" for k, v in value.items()]
-        return "{\n" + ",\n".join(items) + f"\n{pad}}}"
-    items = [inner + _dumps(v, depth - 1, inner) for v in value]
-    return "[\n" + ",\n".join(items) + f"\n{pad}]"
+        pairs: Iterator[tuple[str, Any]] = iter(value.items())
+        ends = "{}"
+    else:
+        pairs = (("", v) for v in value)
+        ends = "[]"
+    sep = ends[0] + "\n"
+    for key, v in pairs:
+        yield sep + inner + (f"{_encode(key)}: " if ends == "{}" else "")
+        yield from _pieces(v, depth - 1, inner)
+        sep = ",\n"
+    yield f"\n{pad}{ends[1]}"
 
 
 REPORT_DEPTH = 2  # a report: a line per key, and a line per span, blob, artifact...
 
 
+def json_pieces(report: Report) -> Iterator[str]:
+    """:func:`to_json` of ``report`` in pieces: a record's line at a time, each record made
+    as it is written (write them one by one: the report is never held whole as text)."""
+    return _pieces(_doc(report, _Records), REPORT_DEPTH, "")
+
+
 def to_json(report: Report) -> str:
-    return dumps(to_dict(report), REPORT_DEPTH)
+    return "".join(json_pieces(report))
