@@ -100,6 +100,12 @@ def _engine(native: bool = True) -> _Engine | None:
 Region = tuple[int, int, frozenset[str], int]
 
 
+def prepare() -> None:
+    """Compile the gate now (it is otherwise compiled on first use): worker processes forked
+    after this share it instead of each compiling it again."""
+    _engine()
+
+
 def regions(text: str, native: bool = True) -> list[Region] | None:
     """The regions of ``text`` worth searching, in order and disjoint, each with the names of
     the handlers and finders whose anchors are in it (only those are asked there); None when
@@ -162,4 +168,4 @@ def _snap(text: str, lo: int, hi: int, last: int) -> tuple[int, int]:
 BLANK_LINE = re.compile(r"\n[ \t\r]*\n")
 
 
-__all__ = ["BLANK_LINE", "GATE_MIN", "GROW", "Region", "regions"]
+__all__ = ["BLANK_LINE", "GATE_MIN", "GROW", "Region", "prepare", "regions"]

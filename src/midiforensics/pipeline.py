@@ -361,6 +361,9 @@ def worker_pool(jobs: int) -> Iterator[Executor]:
     ctx: multiprocessing.context.BaseContext
     if threading.active_count() == 1 and "fork" in methods:
         ctx = multiprocessing.get_context("fork")
+        from .gate import prepare
+
+        prepare()  # compiled once here, not once in each worker
     elif "forkserver" in methods:
         server = multiprocessing.get_context("forkserver")
         server.set_forkserver_preload(["midiforensics.pipeline"])
