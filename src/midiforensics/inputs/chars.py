@@ -161,8 +161,11 @@ def first_line_alone(chars: Chars, start: int) -> bool:
         if not chars.more(looked - start):
             return False
         j = chars.buf.find("\n", looked)
+    line = chars.buf[start:j]
+    if chars.skip(_SPACE, j) >= len(chars.buf):
+        return False  # nothing follows: one document (read whole), parsed once there
     try:
-        json.loads(chars.buf[start:j].strip())
+        json.loads(line.strip())
     except (ValueError, RecursionError):
         return False
-    return chars.skip(_SPACE, j) < len(chars.buf)
+    return True

@@ -191,11 +191,13 @@ def keep_freed_memory() -> None:
     back and taken again, every page of them is a fault, about 2,000 a window, which took
     three quarters of the time spent cutting a file into windows here. Peak memory is the
     same: what is kept is what the window before used. Elsewhere (not glibc) nothing is done."""
+    if os.name != "posix":
+        return  # CDLL(None) is a TypeError on Windows, and there is no glibc
     try:
         import ctypes
 
         mallopt = ctypes.CDLL(None).mallopt
-    except (OSError, AttributeError):
+    except (OSError, AttributeError, TypeError):
         return
     mallopt(_M_TRIM_THRESHOLD, _KEEP_FREED)
     mallopt(_M_MMAP_THRESHOLD, _HEAP_UP_TO)
@@ -338,6 +340,7 @@ def _windows(fh: Readable, path: str, size: int, hard: int) -> Iterator[Window]:
                 continue
         if pos is None:
             pos = _hard_cut(buf, size // 2)
+        held = len(buf) - pos  # what a stream's buffer keeps: a file's is read again as long
         if pos:
             yield Window(offset, line, pos, path, at, None if path else buf[:pos])
             at += pos
@@ -347,7 +350,7 @@ def _windows(fh: Readable, path: str, size: int, hard: int) -> Iterator[Window]:
             buf = b"" if path else buf[pos:]
         if eof and (path or not buf):
             return
-        want = size
+        want = max(size, held) if path else size
 
 
 def _head_is_binary(head: bytes) -> bool:

@@ -100,7 +100,7 @@ class Locations:
             if blob_id is not None:
                 rest = where[k + 4 :]
                 return f"{blob_id} {rest.removeprefix('text ')}"
-            k = where.rfind(" -> ", 0, k)
+            k = where.rfind(" -> ", 0, k + 3)
         return where
 
 
