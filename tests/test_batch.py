@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import random
 from pathlib import Path
 
 import pytest
@@ -218,6 +219,28 @@ def test_windows_cover_the_text_and_never_cut_a_blob(tmp_path: Path) -> None:
         assert w.text.count("<score-partwise>") == w.text.count("</score-partwise>")
     for b in blobs:
         assert sum(b in w.text for w in wins) >= 1  # each blob whole in some window
+
+
+@pytest.mark.parametrize("size", [64, 100, 256])
+def test_a_file_is_cut_where_the_same_bytes_from_a_stream_are_cut(
+    tmp_path: Path, size: int
+) -> None:
+    """A file's windows are read from their place in it, a stream's from what its buffer
+    kept: the cuts must be the same, so that ``mf scan f`` and ``cat f | mf scan -`` search
+    the same windows."""
+    rng = random.Random(size)
+    pieces = ["word ", "é ", "\n", "\n\n", "```\n", "<score-partwise>", "</score-partwise>", "\r\n"]
+    for case in range(40):
+        data = "".join(rng.choice(pieces) for _ in range(rng.randint(50, 400))).encode()
+        if case % 5 == 0:
+            data = b"\xef\xbb\xbf" + data + b"\xff\xfe"
+        f = tmp_path / f"t{case}.txt"
+        f.write_bytes(data)
+        from_file = [(w.char_offset, w.first_line, w.data) for w in iter_windows(f, size)]
+        from_stream = [
+            (w.char_offset, w.first_line, w.data) for w in iter_windows(io.BytesIO(data), size)
+        ]
+        assert from_file == from_stream, case
 
 
 def test_a_long_single_line_is_cut_at_a_space(tmp_path: Path) -> None:

@@ -40,18 +40,18 @@ class _Engine:
         self.groups = tuple((name, reach) for name, _, reach in parts)
         scan = "|".join(f"(?:{a})" for _, a, _ in parts).encode("latin-1")
         # the slow and simple way to say whose: the alternation again, a group per anchor
-        self._whose = "|".join(f"({a})" for _, a, _ in parts).encode("latin-1")
+        whose = "|".join(f"({a})" for _, a, _ in parts).encode("latin-1")
         self._set: Any = None
         re2 = _re2() if native else None
         if re2 is None:
             self.scan: Any = re.compile(scan)
-            self._groups: Any = re.compile(self._whose)
+            self._groups: Any = re.compile(whose)
             return
         options = re2.Options()
         options.max_mem = 64 << 20  # the DFA of all anchors together
         options.encoding = re2.Options.Encoding.LATIN1  # a byte a character, as in ``re``
         self.scan = re2.compile(scan, options)
-        self._groups = re2.compile(self._whose, options)
+        self._groups = re2.compile(whose, options)
         # The fast way: a set of all anchors, each after any one character, matched at the
         # start of the match's bytes with the character before it: every anchor that matches
         # there (a DFA, no groups, so a long match costs little). The set sees no text after

@@ -347,11 +347,13 @@ def search_window(window: Window, repair: bool) -> list[Event]:
 def worker_pool(jobs: int) -> Iterator[Executor]:
     """``jobs`` worker processes for :func:`run_windows`, started now.
 
-    A process that runs no other thread is forked: the workers start at once, with the stages
-    this process has imported. A fork must not copy a thread (a progress display's), so
-    otherwise they are forked from a server process that imports the stages once, or spawned
-    where there is no fork server."""
+    On Linux, a process that runs no other thread is forked: the workers start at once, with
+    the stages this process has imported. A fork must not copy a thread (a progress
+    display's), and on macOS system libraries may not survive one, so otherwise they are
+    forked from a server process that imports the stages once, or spawned where there is no
+    fork server."""
     import multiprocessing
+    import sys
     import threading
     from concurrent.futures import ProcessPoolExecutor
 
@@ -359,7 +361,7 @@ def worker_pool(jobs: int) -> Iterator[Executor]:
 
     methods = multiprocessing.get_all_start_methods()
     ctx: multiprocessing.context.BaseContext
-    if threading.active_count() == 1 and "fork" in methods:
+    if sys.platform.startswith("linux") and threading.active_count() == 1:
         ctx = multiprocessing.get_context("fork")
         from .gate import prepare
 
