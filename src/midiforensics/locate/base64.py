@@ -186,21 +186,26 @@ def _one_block(text: str) -> list[Run] | None:
         return None  # another place a run could start at
     parts: list[Token] = []
     at = start
-    for line in block.group().split("\n"):
+    lines = block.group().split("\n")
+    for line in lines:
         if _not_payload(line):
             return None
         parts.append((at, at + len(line), ((at, at + len(line)),)))
         at += len(line) + 1
-    run = _make_run(text, start, parts)
+    run = _make_run(text, start, parts, lines)
     return [run] if run is not None else []
 
 
-def _make_run(text: str, start: int, parts: list[Token]) -> Run | None:
-    """The run made of ``parts`` (one token per line or piece), or None when it is no payload."""
+def _make_run(
+    text: str, start: int, parts: list[Token], lines: list[str] | None = None
+) -> Run | None:
+    """The run made of ``parts`` (one token per line or piece), or None when it is no payload.
+    ``lines``: the text of each part, when the caller has it already."""
     dropped: set[int] = set()
     repairs: list[Repair] = []
     if len(parts) >= 3:
-        lines = ["".join(text[ps:pe] for ps, pe in sub) for _s, _e, sub in parts]
+        if lines is None:
+            lines = ["".join(text[ps:pe] for ps, pe in sub) for _s, _e, sub in parts]
         dropped, repairs = _repeated_lines(parts, lines)
     pieces: list[tuple[int, int]] = []  # (payload index, text offset) where each piece starts
     chunks: list[str] = []
