@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .formats import BYTES_HANDLERS, HANDLERS
+from .formats.base import Handler
 
 _PNG = b"\x89PNG\r\n\x1a\n"
 # Signatures of binary formats we recognise but do not open.
@@ -33,6 +34,9 @@ SIGNATURES: tuple[tuple[bytes, str], ...] = (
     *KNOWN_BINARY,
 )
 _CONTAINERS = frozenset(h.name for h in BYTES_HANDLERS if h.container)
+_CONTAINER_MAGIC = tuple(m for m, kind in SIGNATURES if kind in _CONTAINERS)
+# the bytes handlers that find extents of their format (the others find none)
+_CARVERS = tuple(h for h in BYTES_HANDLERS if type(h).extents is not Handler.extents)
 # A payload (or an input file) starting with one of these is binary, not text.
 BINARY_MAGIC: tuple[bytes, ...] = (*(m for h in BYTES_HANDLERS for m in h.magic), _PNG)
 
@@ -116,11 +120,12 @@ def drop_lost(data: bytes, lost: Sequence[tuple[int, int]]) -> bytes:
 def split(data: bytes, lost: Sequence[tuple[int, int]] = ()) -> list[Piece]:
     """Segments of ``data``: the handlers' extents, and the gaps classified by signature or
     content."""
-    for magic, kind in SIGNATURES:
-        if data.startswith(magic) and kind in _CONTAINERS:
-            # a container's compressed bytes may hold anything ("MThd" included): its members
-            # are read by its handler, not carved out of it
-            return [Piece(0, len(data), kind, 0.95)]
+    if data.startswith(_CONTAINER_MAGIC):
+        for magic, kind in SIGNATURES:
+            if data.startswith(magic) and kind in _CONTAINERS:
+                # a container's compressed bytes may hold anything ("MThd" included): its
+                # members are read by its handler, not carved out of it
+                return [Piece(0, len(data), kind, 0.95)]
     pieces: list[Piece] = []
     pos = 0
     for s, e, kind in _extents(data):
@@ -136,7 +141,7 @@ def split(data: bytes, lost: Sequence[tuple[int, int]] = ()) -> list[Piece]:
 def _extents(data: bytes) -> list[tuple[int, int, str]]:
     """Non-overlapping extents found by the handlers, the earlier handler winning a clash."""
     found: list[tuple[int, int, str]] = []
-    for h in BYTES_HANDLERS:
+    for h in _CARVERS:
         for s, e in h.extents(data):
             if all(e <= fs or s >= fe for fs, fe, _ in found):
                 found.append((s, e, h.name))

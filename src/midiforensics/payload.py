@@ -37,6 +37,9 @@ def split_payload(
     pieces = ctx.safe(blob.provenance, classify.split, data, blob.lost)
     for piece in pieces or ():
         seg = Segment(blob.id, piece.start, piece.end, piece.kind, piece.confidence)
+        if not ctx.repair and piece.kind != "text":
+            yield seg  # scan: find and classify only
+            continue
         chunk = data[piece.start : piece.end]
         lost = [
             (max(s, piece.start) - piece.start, min(e, piece.end) - piece.start)
@@ -47,9 +50,6 @@ def split_payload(
         if piece.kind == "text":  # locations inside it read "L1:C1 base64 -> text L5:C3"
             chain = f"{blob.where} -> text@{piece.start}" if piece.start else blob.where
         seg_label = f"{label}@{piece.start}" if piece.start else label
-        if not ctx.repair and piece.kind != "text":
-            yield seg  # scan: find and classify only
-            continue
         if piece.kind == "text":
             yield seg
             yield from _text(chunk, lost, chain, seg_label, blob.depth, ctx, inherited)

@@ -10,13 +10,14 @@ from __future__ import annotations
 import binascii
 from collections.abc import Callable
 from dataclasses import replace
-from functools import partial
+from functools import cache, partial
 
 from .classify import STARTS, wants_more
 from .formats import TEXT_HANDLERS
 from .formats.base import Handler, MusicResult
 from .gate import BLANK_LINE, GROW, Region, regions
-from .locate import FINDERS, Run, drop_prefix, glued_prefix, join_runs
+from .locate import FINDERS, Finder, Run, drop_prefix, glued_prefix, join_runs
+from .report.locator import Locator
 from .report.models import Problem, Repair, Span
 from .work import Context, PayloadTask, PieceOut, Stage, TextTask, with_inherited_loss
 
@@ -57,7 +58,7 @@ def _grown(
     grows when it is moved; regions from ``parts[k]`` on that it then covers join it.
     Returns the end, the names, the index of the next region, and what was detected in the
     region as it ends (so its search does not detect it again)."""
-    handlers = [h for h in TEXT_HANDLERS if h.name in names and h.spans_paragraphs]
+    handlers = _asked(names)[2]
     if not handlers:
         return hi, names, k, {}
     end, seen = _last_end(handlers, text[lo:hi])
@@ -75,11 +76,11 @@ def _grown(
         hi, end, seen, seen_hi = wider, more, wider_seen, wider
         while k < len(parts) and parts[k][0] <= hi:
             hi, names, k = max(hi, parts[k][1]), names | parts[k][2], k + 1
-            handlers = [h for h in TEXT_HANDLERS if h.name in names and h.spans_paragraphs]
+            handlers = _asked(names)[2]
     return hi, names, k, seen if seen_hi == hi else {}
 
 
-def _last_end(handlers: list[Handler], text: str) -> tuple[int | None, _Detected]:
+def _last_end(handlers: tuple[Handler, ...], text: str) -> tuple[int | None, _Detected]:
     """Where the last find of ``handlers`` in ``text`` ends (None when there is none), and
     their finds. A handler that fails here is left out: its search reports the failure."""
     seen: _Detected = {}
@@ -116,9 +117,8 @@ def _search(
     ``seen``: finds some handlers' ``detect`` already gave for this very text."""
     taken: list[tuple[int, int]] = []
     at0 = partial(task.where, 0)  # where a whole-text failure is reported (said only then)
-    for h in TEXT_HANDLERS:
-        if only is not None and h.name not in only:
-            continue
+    handlers, finders, _ = _asked(only)
+    for h in handlers:
         finds: list[_Found] = []
         detected = seen.get(h.name) if seen else None
         if detected is None:
@@ -143,9 +143,7 @@ def _search(
         elif finds:
             found.setdefault(h.name, []).extend(finds)
     runs: list[Run] = []
-    for finder in FINDERS:
-        if only is not None and finder.name not in only:
-            continue
+    for finder in finders:
         got = ctx.safe(at0, finder.find, task.text) or []
         if finder.stitch:
             got = ctx.safe(at0, _stitch, task.text, got, ctx) or got
@@ -156,6 +154,17 @@ def _search(
             continue  # runs come sorted: one overlaps an earlier run iff it starts before its end
         last_end = run.end
         yield from _encoded(task, run, ctx)
+
+
+@cache
+def _asked(
+    only: frozenset[str] | None,
+) -> tuple[tuple[Handler, ...], tuple[Finder, ...], tuple[Handler, ...]]:
+    """The text handlers and the finders named in ``only`` (all of them when it is None), in
+    registry order, and those of the handlers whose finds may go on past a blank line."""
+    handlers = tuple(h for h in TEXT_HANDLERS if only is None or h.name in only)
+    finders = tuple(f for f in FINDERS if only is None or f.name in only)
+    return handlers, finders, tuple(h for h in handlers if h.spans_paragraphs)
 
 
 def _with_loss(res: MusicResult, lost: list[tuple[int, int]]) -> MusicResult:
@@ -274,7 +283,7 @@ def _encoded(task: TextTask, run: Run, ctx: Context) -> Stage:
     run, before, after = _locate_repairs(task, run)
     span = span_of(task, run.start, run.end, run.encoding, run.truncated)
     yield span
-    where = task.where(run.start)
+    where = Locator(task.chain).text(span.line, span.col)  # task.where(run.start), counted once
     repairs: list[Repair] = []
     lost: tuple[tuple[int, int], ...] = ()
     quick = None if ctx.repair else _strict_base64(run)

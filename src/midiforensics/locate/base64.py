@@ -4,7 +4,9 @@ them; a word glued before a known payload."""
 from __future__ import annotations
 
 import binascii
+import operator
 import re
+from itertools import accumulate, islice
 
 from ..report.models import Repair
 from .run import Run
@@ -184,15 +186,22 @@ def _one_block(text: str) -> list[Run] | None:
         or _NARROW_LINE.search(text, end + 1)
     ):
         return None  # another place a run could start at
-    parts: list[Token] = []
-    at = start
     lines = block.group().split("\n")
     for line in lines:
-        if _not_payload(line):
+        # a line holding a '+' or a '/' is neither a digest nor a name: it is not asked
+        if "+" not in line and "/" not in line and _not_payload(line):
             return None
-        parts.append((at, at + len(line), ((at, at + len(line)),)))
-        at += len(line) + 1
-    run = _make_run(text, start, parts, lines)
+    starts = list(accumulate((len(line) + 1 for line in lines[:-1]), initial=start))
+    if len(lines) >= 3 and any(map(operator.eq, lines, islice(lines, 1, None))):
+        # a line as the one before it: maybe pasted twice, which the token loop's run mends
+        parts = [
+            (at, at + len(line), ((at, at + len(line)),))
+            for at, line in zip(starts, lines, strict=True)
+        ]
+        run = _make_run(text, start, parts, lines)
+    else:  # each line one piece of the payload, none left out
+        pieces = tuple(zip(accumulate(map(len, lines[:-1]), initial=0), starts, strict=True))
+        run = _checked_run(text, start, end, "".join(lines), pieces, ())
     return [run] if run is not None else []
 
 
@@ -217,8 +226,19 @@ def _make_run(
             pieces.append((n_chars, ps))
             chunks.append(text[ps:pe])
             n_chars += pe - ps
-    payload = "".join(chunks)
-    end = parts[-1][1]
+    return _checked_run(text, start, parts[-1][1], "".join(chunks), tuple(pieces), tuple(repairs))
+
+
+def _checked_run(
+    text: str,
+    start: int,
+    end: int,
+    payload: str,
+    pieces: tuple[tuple[int, int], ...],
+    repairs: tuple[Repair, ...],
+) -> Run | None:
+    """The run of ``payload`` found at ``[start, end)``, or None when it is no payload (too
+    short, in a URL or a web token, or no base64 by the look of it)."""
     if len(payload) < MIN_RUN_CHARS:
         return None
     if not payload.startswith(_B64_MAGIC) and (_in_url(text, start) or _in_jwt(text, start, end)):
@@ -230,9 +250,9 @@ def _make_run(
         end=end,
         encoding="base64",
         payload=payload,
-        pieces=tuple(pieces),
+        pieces=pieces,
         truncated=text.startswith(_ELLIPSIS, end),
-        repairs=tuple(repairs),
+        repairs=repairs,
     )
 
 
@@ -369,13 +389,18 @@ def _is_identifier(body: str) -> bool:
     digits only, four fifths of it in words (a capital or none, then lower-case letters, two
     letters at least, a vowel among them). Random base64 of 16 bytes reads so about once in
     1500 tries, of 24 bytes once in 50 000; a known payload never."""
-    if not (body.isascii() and body.isalnum()) or body.startswith(_B64_MAGIC):
+    if not body.isascii():
+        return False
+    raw = body.encode("ascii")  # bytes: their isalnum and translate know ASCII only, and fast
+    if not raw.isalnum():
         return False
     # A word holds at least as many small letters as capitals (one capital at most), so the
     # letters in words number at most the small letters plus as many capitals: when even that
-    # is short of four fifths, the words need not be found.
-    raw = body.encode("ascii")
+    # is short of four fifths, the words need not be found. Twice the small letters bound it
+    # too, and cost one count.
     lower = len(raw) - len(raw.translate(None, _LOWERCASE))
+    if 10 * lower < 4 * len(raw) or body.startswith(_B64_MAGIC):
+        return False
     upper = len(raw) - len(raw.translate(None, _UPPERCASE))
     if 5 * (lower + min(upper, lower)) < 4 * len(body):
         return False

@@ -21,6 +21,8 @@ def newlines(text: str | bytes, lo: int = 0, hi: int | None = None) -> int:
 class LineIndex:
     """Maps a character offset to 1-based line and column."""
 
+    SHORT = 4096  # a text this short is asked directly: counting in it costs less than an index
+
     def __init__(self, text: str) -> None:
         self._text: str | None = text
         self._starts: list[int] = []
@@ -33,6 +35,11 @@ class LineIndex:
         return self._starts
 
     def linecol(self, offset: int) -> tuple[int, int]:
+        text = self._text
+        if text is not None and len(text) <= self.SHORT:
+            # the line breaks before the offset, and the last of them (an offset past the end
+            # counts as the index does: on the last line)
+            return text.count("\n", 0, offset) + 1, offset - text.rfind("\n", 0, offset)
         starts = self._index()
         i = bisect.bisect_right(starts, offset) - 1
         return i + 1, offset - starts[i] + 1
