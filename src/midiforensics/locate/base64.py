@@ -194,7 +194,7 @@ def _one_block(text: str) -> list[Run] | None:
     starts = list(accumulate((len(line) + 1 for line in lines[:-1]), initial=start))
     if len(lines) >= 3 and any(map(operator.eq, lines, islice(lines, 1, None))):
         # a line as the one before it: maybe pasted twice, which the token loop's run mends
-        parts = [
+        parts: list[Token] = [
             (at, at + len(line), ((at, at + len(line)),))
             for at, line in zip(starts, lines, strict=True)
         ]
