@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import cache
 from typing import ClassVar
 
 from ..base import Extent, Handler, Judge, Lost, MusicResult
@@ -14,9 +16,7 @@ class MidiHandler(Handler):
     magic: ClassVar[tuple[bytes, ...]] = (b"MThd", b"MTrk", b"RIFF")
 
     def extents(self, data: bytes) -> list[Extent]:
-        from .find import find_midi  # carving alone: a scan needs no repair code
-
-        return find_midi(data)
+        return _carver()(data)
 
     def repair(self, data: str | bytes, lost: Lost) -> MusicResult | None:
         from .carve import repair_midi
@@ -52,3 +52,13 @@ class MidiHandler(Handler):
         if b"MThd" not in data:
             return ""  # a stray "MTrk" in other data, nothing after it
         return "MIDI chunks found, but no track with events: nothing to play"
+
+
+@cache
+def _carver() -> Callable[[bytes], list[Extent]]:
+    """The carving, imported on first use (a scan needs no repair code; a command that finds
+    no MIDI, none at all), and once: an import in each call costs more than a small file's
+    carving."""
+    from .find import find_midi
+
+    return find_midi
