@@ -252,6 +252,22 @@ def test_windows_in_two_processes_give_what_one_gives(tmp_path: Path, repair: bo
     assert len(doc["blobs"]) > 30
 
 
+def test_the_cycle_collector_is_as_it_was_after_windows_in_workers(tmp_path: Path) -> None:
+    """The collector is paused while the workers' records are replayed, and only then."""
+    import gc
+
+    src = _big_input(tmp_path)
+    was = gc.isenabled()
+    try:
+        for enabled in (True, False):
+            gc.enable() if enabled else gc.disable()
+            report = run_windows(iter_windows(src, size=12_000), None, "big", False, 0, 2)
+            assert len(report.blobs) > 30
+            assert gc.isenabled() == enabled
+    finally:
+        gc.enable() if was else gc.disable()
+
+
 def test_mf_decode_of_a_large_text_is_the_same_with_one_job_or_two(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

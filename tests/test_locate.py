@@ -80,6 +80,18 @@ def test_line_index() -> None:
     assert idx.where(8) == "L4:C2"
 
 
+class _Indexed(LineIndex):
+    SHORT = -1  # every text is indexed
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet="ab\n\r", max_size=60), st.integers(0, 70))
+def test_a_short_text_is_located_as_its_index_locates_it(text: str, offset: int) -> None:
+    """Short texts are located by counting in them; it gives what the index of line starts
+    gives, offsets past the end included."""
+    assert LineIndex(text).linecol(offset) == _Indexed(text).linecol(offset)
+
+
 HEX_CASES = [
     ("spaced pairs", "4D 54 68 64 00 00 00 06\n00 00 00 01 01 E0 4D 54\n"),
     (
