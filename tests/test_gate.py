@@ -100,6 +100,20 @@ def _shapes() -> list[tuple[str, str]]:
         ("python", "midi = [\n" + "".join(f"    {b},  # byte\n" for b in m) + "]\n"),
         ("hex", "\n".join(" ".join(f"{b:02x}" for b in m[i : i + 2]) for i in range(0, 40, 2))),
         (
+            "abc on one line",
+            "Sure! X:1 T:Air M:3/4 L:1/8 K:D |: D2 F2 A2 | d4 c2 | B6 :|\nThat is all.\n",
+        ),
+        (
+            "notes with durations",
+            "Play it like this: E (quarter), D (eighth), C (eighth), D (half), E (whole).\n",
+        ),
+        ("notes with beats", "Melody: C4 - 1 beat, D4 - 1 beat, E4 - 2 beats, G4 - 1 beat\n"),
+        ("escaped note names", '{"melody": "Melody:\\nC4\\nD4\\nE4\\nF4\\nG4\\nA4"}\n'),
+        (
+            "pitch table",
+            "| Pitch | Duration |\n|---|---|\n| C | 1 |\n| D | 1 |\n| E | 2 |\n| F | 1 |\n",
+        ),
+        (
             "sharps",
             "Here's the riff: F\u266f4, G\u266f4, A\u266f4, C\u266f5, D\u266f5, F\u266f5.\n",
         ),
@@ -128,17 +142,53 @@ def test_the_pastes_cover_every_text_handler_and_finder() -> None:
 
 @needs_corpus
 @pytest.mark.parametrize("fill", sorted(FILLS))
-def test_a_paste_gives_the_same_music_alone_and_inside_a_long_text(fill: str) -> None:
+def test_a_paste_gives_the_same_music_alone_and_inside_a_long_text(
+    fill: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Inside hundreds of KB of prose the gate, not a full search, decides where to look."""
+    from midiforensics import search
+
     around = FILLS[fill]
     missed = []
     for name, text in PASTES:
-        alone = _pieces(text)
+        with monkeypatch.context() as m:
+            m.setattr(search, "present", lambda text: None)  # alone: searched by every one
+            alone = _pieces(text)
         inside = around + text + "\n\n" + around
         assert len(inside) > gate.GATE_MIN
         if _pieces(inside) != alone:
             missed.append(name)
     assert not missed
+
+
+@needs_corpus
+def test_a_short_text_searched_by_those_whose_anchors_it_holds_gives_the_same_report(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A text too short for regions is searched only by the handlers and finders whose
+    anchors it holds (``gate.present``); the report is what every one of them would give."""
+    from midiforensics import search
+
+    differ, taken = [], 0
+    for name, text in PASTES:
+        taken += gate.present(text) is not None
+        asked = json.dumps(to_dict(decode(text, strict=True)))
+        with monkeypatch.context() as m:
+            m.setattr(search, "present", lambda text: None)  # every one searches
+            every = json.dumps(to_dict(decode(text, strict=True)))
+        if asked != every:
+            differ.append(name)
+    assert not differ
+    assert taken > len(PASTES) // 2  # the shortcut was taken for most
+
+
+def test_present_names_the_anchors_a_text_holds_and_declines_what_engines_read_apart() -> None:
+    assert gate.present("We talked about the weather.") == frozenset()
+    assert gate.present("Play C4 D4 E4, then the notes again.") == {"notelist"}
+    assert "base64" in (gate.present("TVRoZAAAAAYAAQABAeBNVHJrAAAAFA") or ())
+    assert "abc" in (gate.present("Sure! X:1 T:Air M:3/4 L:1/8 K:D |: D2 F2 A2 |") or ())
+    assert gate.present("caf\u00e9 C4") is None  # not all ASCII: every one searches
+    assert gate.present("Note\x0b(60)") is None  # white space only Python's re reads as such
 
 
 def test_the_gate_marks_little_of_a_long_text_and_finds_every_blob() -> None:

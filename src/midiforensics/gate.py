@@ -9,6 +9,10 @@ expression and runs it once over the text, as Latin-1 bytes (one byte a characte
 stay character offsets), with google-re2 when it is installed (one DFA pass, several hundred
 MB/s) and with the standard library's ``re`` otherwise (the same expression, slower).
 
+A text too short to be worth cutting into regions is searched whole, but only by the handlers
+and finders whose anchors it holds (:func:`present`, one pass of a set of all anchors): the
+rest could find nothing in it.
+
 Regions are the anchors widened by their reach, merged when they overlap or lie closer than
 :data:`JOIN_GAP` (a blob split over two blocks must stay in one region to be stitched), and
 snapped to line starts and to the blank line that ends a paragraph (an ABC tune's body holds
@@ -23,7 +27,7 @@ from typing import Any
 
 from .locate.text import newlines
 
-GATE_MIN = 256 * 1024  # shorter texts are searched whole: the gate would save nothing
+GATE_MIN = 256 * 1024  # shorter texts are searched whole, by those whose anchors they hold
 JOIN_GAP = 4000  # regions closer than this are one (the stitcher joins blocks this far apart)
 PARAGRAPH_REACH = 64 * 1024  # how far a region's end may move on to the end of its paragraph
 SNAP = 1024  # how far a region's start may move back to the start of its line
@@ -42,6 +46,7 @@ class _Engine:
         # the slow and simple way to say whose: the alternation again, a group per anchor
         whose = "|".join(f"({a})" for _, a, _ in parts).encode("latin-1")
         self._set: Any = None
+        self.anywhere: Any = None
         re2 = _re2() if native else None
         if re2 is None:
             self.scan: Any = re.compile(scan)
@@ -63,6 +68,11 @@ class _Engine:
         self._set.Compile()
         self._alone = [re2.compile(a.encode("latin-1"), options) for _, a, _ in parts]
         self._looks_ahead = ["\\b" in a or "\\B" in a or "$" in a for _, a, _ in parts]
+        # every anchor, anywhere in a text: whose anchors a short text holds (:func:`present`)
+        self.anywhere = re2.Set.SearchSet(options)
+        for _, a, _ in parts:
+            self.anywhere.Add(a.encode("latin-1"))
+        self.anywhere.Compile()
 
     def owner(self, raw: bytes, start: int, end: int) -> int:
         """The index of the anchor whose match of ``scan`` is ``raw[start:end]``."""
@@ -145,6 +155,32 @@ def regions(text: str, native: bool = True) -> list[Region] | None:
     return counted
 
 
+# ASCII characters that Python's re takes for white space in a text and re2 does not
+_OTHER_SPACE = re.compile(r"[\x0b\x1c-\x1f]")
+
+
+def present(text: str) -> frozenset[str] | None:
+    """The names of the handlers and finders whose anchors match somewhere in ``text`` (a
+    text too short to be cut into regions): only those can find anything in it, so only
+    those need search it. One pass of re2 over the text, where each handler's own search
+    may take a hundred times as long (the note-list finder's, on every message of a chat
+    export). None when that cannot be told at once, and then every one searches: without
+    re2 (the standard library would take a pass an anchor), and for a text that is not all
+    ASCII or holds white space the two engines read differently (re2's classes of white
+    space and word characters know ASCII only, Python's all of Unicode)."""
+    engine = _engine()
+    if engine is None or engine.anywhere is None:
+        return None
+    if not text.isascii() or _OTHER_SPACE.search(text):
+        return None
+    return _names(engine, tuple(sorted(engine.anywhere.Match(text.encode("ascii")) or ())))
+
+
+@cache
+def _names(engine: _Engine, found: tuple[int, ...]) -> frozenset[str]:
+    return frozenset(engine.groups[k][0] for k in found)
+
+
 def _snap(text: str, lo: int, hi: int, last: int) -> tuple[int, int]:
     """Move ``lo`` back to its line start (when that is near) and ``hi`` on to its line end or
     to the end of the paragraph the last anchor is in (when that is further and near), so no
@@ -168,4 +204,4 @@ def _snap(text: str, lo: int, hi: int, last: int) -> tuple[int, int]:
 BLANK_LINE = re.compile(r"\n[ \t\r]*\n")
 
 
-__all__ = ["BLANK_LINE", "GATE_MIN", "GROW", "Region", "prepare", "regions"]
+__all__ = ["BLANK_LINE", "GATE_MIN", "GROW", "Region", "prepare", "present", "regions"]

@@ -15,7 +15,7 @@ from functools import cache, partial
 from .classify import STARTS, wants_more
 from .formats import TEXT_HANDLERS
 from .formats.base import Handler, MusicResult
-from .gate import BLANK_LINE, GROW, Region, regions
+from .gate import BLANK_LINE, GROW, Region, present, regions
 from .locate import FINDERS, Finder, Run, drop_prefix, glued_prefix, join_runs
 from .report.locator import Locator
 from .report.models import Problem, Repair, Span
@@ -28,8 +28,8 @@ _ENC_LABEL = {"base64": "b64", "hex": "hex", "bytes-literal": "bytes", "decimal"
 def search_text(task: TextTask, ctx: Context) -> Stage:
     """Search a text; a long one only in the regions the gate marks (:mod:`.gate`)."""
     parts = regions(task.text)
-    if parts is None:
-        yield from _search(task, ctx, None, None)
+    if parts is None:  # a short text, searched whole by those whose anchors it holds
+        yield from _search(task, ctx, present(task.text), None)
         return
     found: dict[str, list[_Found]] = {}  # each text handler's finds, over all regions
     k = 0

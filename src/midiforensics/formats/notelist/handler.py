@@ -9,6 +9,12 @@ from ..base import Handler, Lost, MusicResult
 if TYPE_CHECKING:
     from .names import Found
 
+# how the anchors below spell a note's sign and a duration word (as .names reads them)
+_SIGN = r"(?:##|#|bb|b|x|\?{1,2}|[ -]?sharp|[ -]?flat)?"
+_DURATION = (
+    r"(?:[Dd]otted[ -])?(?:[Ww]hole|[Hh]alf|[Qq]uarter|[Ee]ighth|8th|[Ss]ixteenth|16th"
+    r"|[Tt]hirty-second|32nd)"
+)
 SMALL = 256 * 1024  # a text this short is read whole; a longer one only near "note"
 _NEAR = 3000  # characters read on each side of a "note" in a long text
 
@@ -18,9 +24,18 @@ class NoteListHandler(Handler):
     suffix: ClassVar[str] = ".txt"
     reads: ClassVar[str] = "text"
     label: ClassVar[str] = "notes"
-    # "note(s)", "Note(s)", or a note name with its octave ("C4", "F#3", "Bb2")
-    # (signs outside Latin-1, such as U+266F, reach the gate as "?")
-    anchors: ClassVar[str] = r"ote|\b[A-G](?:##|#|bb|b|x|\?{1,2})?-?[0-9]\b"
+    # Something every find holds (signs outside Latin-1, such as U+266F and an en dash,
+    # reach the gate as "?"): "note(s)" in any case, or "pitch" (a table's column); a note
+    # name with its octave ("C4", "F#3", "B flat 2"), after a break between words or an
+    # escaped line break or tab; a note name before its duration ("E (quarter)",
+    # "D - eighth", "C4 (1 beat)", "G for 2 beats"). A run of notes holds four at least, all
+    # but the first after a separator, so one of them is anchored so.
+    anchors: ClassVar[str] = (
+        r"ote|[Nn][Oo][Tt][Ee]|[Pp][Ii][Tt][Cc][Hh]"
+        rf"|(?:\b|\\[nrt])[A-G]{_SIGN}-?[0-9]\b"
+        rf"|[A-G]{_SIGN}[0-8]?[ \t]*[(\[:?-]?[ \t]*{_DURATION}"
+        rf"|[A-G]{_SIGN}[0-8]?[ \t]*(?:[(\[][ \t]*[0-9]|(?:[:?-]|for)?[ \t]*[0-9][0-9./]*[ \t]*beat)"
+    )
     reach: ClassVar[int] = _NEAR + 400  # and the tempo stated near the notes
 
     def detect(self, text: str) -> list[tuple[int, int, str]]:
