@@ -10,6 +10,8 @@ import random
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from midiforensics import decode, gate
@@ -182,13 +184,43 @@ def test_a_short_text_searched_by_those_whose_anchors_it_holds_gives_the_same_re
     assert taken > len(PASTES) // 2  # the shortcut was taken for most
 
 
-def test_present_names_the_anchors_a_text_holds_and_declines_what_engines_read_apart() -> None:
+def test_present_names_the_anchors_a_text_holds() -> None:
     assert gate.present("We talked about the weather.") == frozenset()
     assert gate.present("Play C4 D4 E4, then the notes again.") == {"notelist"}
     assert "base64" in (gate.present("TVRoZAAAAAYAAQABAeBNVHJrAAAAFA") or ())
     assert "abc" in (gate.present("Sure! X:1 T:Air M:3/4 L:1/8 K:D |: D2 F2 A2 |") or ())
-    assert gate.present("caf\u00e9 C4") is None  # not all ASCII: every one searches
-    assert gate.present("Note\x0b(60)") is None  # white space only Python's re reads as such
+    assert gate.present("caf\u00e9 C4") == {"notelist"}
+    assert gate.present("riff: F\u266f4, G\u266f4") == {"notelist"}  # the gate reads "F?4"
+    assert "musiccode" in (gate.present("Note\u00a0(60)") or ())  # Python's \s, not re2's
+    assert gate.present("\ud800") is None  # no valid Unicode: every one searches
+
+
+_ALPHABET = (
+    "ACDGNTXabcdenotx0123456789 \t\n\r\x0b\x1c\x85\u00a0\u2003\u3000:,()[]{}\"'<>/\\#?-_=+"
+    + ("\u266f\u266d\u2013\u00e9\u0663\uff11\U0001d7d8")
+)
+_WORDS = ["note", "Note(", "C4", "X:1", "K:G", "&lt;", "\\n", "\\x4D", "0x4D,", "quarter", "beat"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.text(_ALPHABET, max_size=6), st.sampled_from(_WORDS)), max_size=12))
+def test_present_names_every_anchor_python_or_the_gate_finds_in_a_text(parts: list[str]) -> None:
+    """What ``present`` leaves out, neither Python's re (which the handlers use) nor the
+    gate's Latin-1 reading of the text finds: white space, digits and signs of all Unicode
+    included."""
+    import re as stdlib_re
+
+    from midiforensics.formats import TEXT_HANDLERS
+    from midiforensics.locate import FINDERS
+
+    text = "".join(parts)
+    names = gate.present(text)
+    assert names is not None
+    as_gate = text.encode("latin-1", "replace").decode("latin-1")
+    for h in (*TEXT_HANDLERS, *FINDERS):
+        for seen in (text, as_gate):
+            if stdlib_re.search(h.anchors, seen):
+                assert h.name in names, (h.name, seen)
 
 
 def test_the_gate_marks_little_of_a_long_text_and_finds_every_blob() -> None:

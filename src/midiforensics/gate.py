@@ -68,10 +68,13 @@ class _Engine:
         self._set.Compile()
         self._alone = [re2.compile(a.encode("latin-1"), options) for _, a, _ in parts]
         self._looks_ahead = ["\\b" in a or "\\B" in a or "$" in a for _, a, _ in parts]
-        # every anchor, anywhere in a text: whose anchors a short text holds (:func:`present`)
-        self.anywhere = re2.Set.SearchSet(options)
+        # every anchor, anywhere in a text, as Python reads it in a str (:func:`present`):
+        # UTF-8, its classes of white space and digits spelled out for all of Unicode
+        unicode = re2.Options()
+        unicode.max_mem = options.max_mem
+        self.anywhere = re2.Set.SearchSet(unicode)
         for _, a, _ in parts:
-            self.anywhere.Add(a.encode("latin-1"))
+            self.anywhere.Add(_as_python_reads(a))
         self.anywhere.Compile()
 
     def owner(self, raw: bytes, start: int, end: int) -> int:
@@ -155,30 +158,79 @@ def regions(text: str, native: bool = True) -> list[Region] | None:
     return counted
 
 
-# ASCII characters that Python's re takes for white space in a text and re2 does not
-_OTHER_SPACE = re.compile(r"[\x0b\x1c-\x1f]")
-
-
 def present(text: str) -> frozenset[str] | None:
     """The names of the handlers and finders whose anchors match somewhere in ``text`` (a
     text too short to be cut into regions): only those can find anything in it, so only
     those need search it. One pass of re2 over the text, where each handler's own search
     may take a hundred times as long (the note-list finder's, on every message of a chat
-    export). None when that cannot be told at once, and then every one searches: without
-    re2 (the standard library would take a pass an anchor), and for a text that is not all
-    ASCII or holds white space the two engines read differently (re2's classes of white
-    space and word characters know ASCII only, Python's all of Unicode)."""
+    export). None without re2 (the standard library would take a pass an anchor, and every
+    handler searches) or for a text that is no valid Unicode."""
     engine = _engine()
     if engine is None or engine.anywhere is None:
         return None
-    if not text.isascii() or _OTHER_SPACE.search(text):
+    try:
+        raw = text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate
         return None
-    return _names(engine, tuple(sorted(engine.anywhere.Match(text.encode("ascii")) or ())))
+    return _names(engine, tuple(sorted(engine.anywhere.Match(raw) or ())))
 
 
 @cache
 def _names(engine: _Engine, found: tuple[int, ...]) -> frozenset[str]:
     return frozenset(engine.groups[k][0] for k in found)
+
+
+# What Python's re takes for ``\s`` and ``\d`` in a str, for re2 (whose own know ASCII
+# only): white space is category Zs or bidirectional class WS, B or S; a digit, category Nd.
+# And what the gate, which reads a text as Latin-1, sees as "?": any character past it.
+_WIDER = {
+    "s": r"\t\n\x0b\x0c\r\x1c-\x1f \x{85}\p{Zs}\x{2028}\x{2029}",
+    "d": r"\p{Nd}",
+    "?": r"?\x{100}-\x{10FFFF}",
+}
+
+
+def _as_python_reads(anchor: str) -> str:
+    r"""``anchor`` for re2 in UTF-8, matching wherever Python's re matches it in a str, and
+    wherever the gate's Latin-1 reading matches it: ``\s`` and ``\d`` spelled out for
+    Unicode, and a "?" (how the gate sees a sign such as U+266F) standing for any character
+    outside Latin-1 too, in a class or alone. re2's ``\b`` knows fewer word characters than
+    Python's, so it finds more word breaks; the anchors use it only beside an ASCII letter
+    or digit, where a break Python sees re2 sees too."""
+    out: list[str] = []
+    in_class = False
+    k = 0
+    while k < len(anchor):
+        ch = anchor[k]
+        if ch == "\\" and k + 1 < len(anchor):
+            esc = anchor[k + 1]
+            if esc in _WIDER:
+                out.append(_WIDER[esc] if in_class else f"[{_WIDER[esc]}]")
+            else:
+                out.append(anchor[k : k + 2])
+            k += 2
+            continue
+        if ch == "?" and in_class:
+            out.append(_WIDER["?"])
+            k += 1
+            continue
+        if ch == "[" and not in_class:
+            in_class = True
+            out.append(ch)
+            k += 1
+            # a ']' first in a class (after any '^') is one of its characters
+            if anchor.startswith("^", k):
+                out.append("^")
+                k += 1
+            if anchor.startswith("]", k):
+                out.append("]")
+                k += 1
+            continue
+        if ch == "]" and in_class:
+            in_class = False
+        out.append(ch)
+        k += 1
+    return "".join(out)
 
 
 def _snap(text: str, lo: int, hi: int, last: int) -> tuple[int, int]:
