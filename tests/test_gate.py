@@ -111,6 +111,22 @@ def _shapes() -> list[tuple[str, str]]:
         ),
         ("notes with beats", "Melody: C4 - 1 beat, D4 - 1 beat, E4 - 2 beats, G4 - 1 beat\n"),
         ("escaped note names", '{"melody": "Melody:\\nC4\\nD4\\nE4\\nF4\\nG4\\nA4"}\n'),
+        ("abc fence, no header", "Here you go:\n```abc\n|: C D E F | G A B c :|\n```\n"),
+        (
+            "abc indented",
+            "\u00a0\u00a0X:1\n\u00a0\u00a0T:Air\n\u00a0\u00a0M:4/4\n\u00a0\u00a0L:1/8\n"
+            "\u00a0\u00a0|CDEF GABc|cBAG FEDC|\n",
+        ),
+        (
+            "abc in JSON, tab-indented",
+            '{"abc": "\\tX:1\\n\\tT:Air\\n\\tM:4/4\\n\\tL:1/8\\n\\tK:D\\n\\t|:DFA dfa|gfe dcB:|"}\n',
+        ),
+        (
+            "array with comments before commas",
+            "midi = [77, 84 /* T */, 104 /* h */, 100 /* d */, 0 /* */, 0 /* */, 0 /* */, "
+            "6 /* */, 0 /* */, 1 /* */]\n",
+        ),
+        ("base64 in two short lines", "Here:\n<pre>TVRoZAAAAAYA\nAAEAAQBgTVRy</pre>\n"),
         (
             "pitch table",
             "| Pitch | Duration |\n|---|---|\n| C | 1 |\n| D | 1 |\n| E | 2 |\n| F | 1 |\n",
@@ -182,6 +198,15 @@ def test_a_short_text_searched_by_those_whose_anchors_it_holds_gives_the_same_re
             differ.append(name)
     assert not differ
     assert taken > len(PASTES) // 2  # the shortcut was taken for most
+
+
+def test_short_texts_the_gate_would_read_apart_are_searched_by_their_handlers() -> None:
+    """``present`` reads a text as Python does; the gate of a long text reads it as Latin-1
+    and misses these (digits outside Latin-1 are "?" to it)."""
+    assert "base64" in (gate.present("TVRoZAAAAAYA\nAAEAAQBgTVRy") or ())  # at the very start
+    beats = "Melody: E (\uff11 beat), D (\uff11 beat), C (\uff12 beats), D (\uff11 beat)\n"
+    assert "notelist" in (gate.present(beats) or ())
+    assert [a.kind for a in decode(beats).artifacts if a.kind == "midi"] == ["midi"]
 
 
 def test_present_names_the_anchors_a_text_holds() -> None:

@@ -204,6 +204,8 @@ def _as_python_reads(anchor: str) -> str:
         ch = anchor[k]
         if ch == "\\" and k + 1 < len(anchor):
             esc = anchor[k + 1]
+            if esc in "wB":  # re2's know ASCII only: narrower than Python's, never wider
+                raise ValueError(f"an anchor may not use \\{esc} (re2 reads it narrower): {anchor}")
             if esc in _WIDER:
                 out.append(_WIDER[esc] if in_class else f"[{_WIDER[esc]}]")
             else:

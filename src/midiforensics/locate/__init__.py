@@ -40,18 +40,22 @@ _HEX = r"[0-9A-Fa-f]{2,8}(?:[ \t,:;\r\n]+(?:0[xX])?[0-9A-Fa-f]{2,8}){3}|[0-9A-Fa
 # four numbers of an array, each maybe cast ("(byte)77") or typed ("0x4Du8"), with comments
 # between them
 _ITEM = r"(?:\(\s*[A-Za-z0-9_ ]+\)\s*)?-?(?:0[xX][0-9A-Fa-f]{1,2}|[0-9]{1,3})(?:_?[ui]8|[uU])?"
-_SEP = r"\s*,(?:\s|//[^\n]*|#[^\n]*|/\*[^*]*\*/)*"
-_ARRAY = rf"0[xX][0-9A-Fa-f]{{1,2}}(?:_?[ui]8|[uU])?\s*,|{_ITEM}(?:{_SEP}{_ITEM}){{3}}\s*,"
+# white space and comments (a C comment may hold stars), before a comma or after it
+_GAPS = r"(?:\s|//[^\n]*|#[^\n]*|/\*(?:[^*]|\*+[^*/])*\*+/)*"
+_SEP = rf"{_GAPS},{_GAPS}"
+_ARRAY = rf"0[xX][0-9A-Fa-f]{{1,2}}(?:_?[ui]8|[uU])?{_GAPS},|{_ITEM}(?:{_SEP}{_ITEM}){{3}}{_GAPS},"
 FINDERS: tuple[Finder, ...] = (
     Finder("hex", find_hex, _HEX),
     Finder("bytes-literal", find_bytes_literals, r"\\x[0-9A-Fa-f]{2}"),
     Finder("array", find_byte_arrays, _ARRAY),
-    # a run starts with a token of 16 characters, or a line of a narrowly wrapped block
+    # a run starts with a token of 16 characters, or a line of a narrowly wrapped block (at
+    # the start of the text or of a line, maybe after a tag such as <pre>)
     Finder(
         "base64",
         find_base64,
         # (a wrapped block is one match: the gate's cost is per match)
-        r"[A-Za-z0-9+/_-]{16}[A-Za-z0-9+/=_\r\n-]*|\n[ \t>]*[A-Za-z0-9+/_-]{4,15}[ \t]*\r?\n",
+        r"[A-Za-z0-9+/_-]{16}[A-Za-z0-9+/=_\r\n-]*"
+        r"|(?:^|\n)[ \t>]*(?:<[a-z]{1,8}>)?[A-Za-z0-9+/_-]{4,15}[ \t]*\r?\n",
         reach=128,  # the characters around a run it looks at: a URL, a quote, an ellipsis
         stitch=True,
     ),

@@ -13,11 +13,15 @@ class ABCHandler(Handler):
     reads: ClassVar[str] = "text"
     label: ClassVar[str] = "abc"
     spans_paragraphs: ClassVar[bool] = True
-    # a field line ("X:1", "K:G") at a line start, after an escaped line break or a quote (a
-    # JSON string), or a field as a JSON key; or the key field of a tune written on one line
-    # ("... L:1/8 K:D |: DFA ..."), after white space; a tune's body runs on to the end of
-    # its paragraph
-    anchors: ClassVar[str] = r"""(?:^|\n|\\n|["'])[ \t]*[A-Za-z]:|"[A-Za-z]"\s*:|[\s\xa0]K:"""
+    # a field line ("X:1", "K:G") at a line start (indented by any white space or an escaped
+    # tab), after an escaped line break or a quote (a JSON string), or a field as a JSON key;
+    # the key field of a tune written on one line ("... L:1/8 K:D |: DFA ..."), after white
+    # space; or an abc code fence (its tune needs no header); a tune's body runs on to the
+    # end of its paragraph
+    anchors: ClassVar[str] = (
+        r"""(?:^|\n|\\n|["'])(?:[\s\xa0]|\\t)*[A-Za-z]:|"[A-Za-z]"\s*:|[\s\xa0]K:"""
+        r"|```\s*(?i:abc)"
+    )
 
     def detect(self, text: str) -> list[tuple[int, int, str]]:
         from .find import find_abc

@@ -34,7 +34,7 @@ class NoteListHandler(Handler):
         r"ote|[Nn][Oo][Tt][Ee]|[Pp][Ii][Tt][Cc][Hh]"
         rf"|(?:\b|\\[nrt])[A-G]{_SIGN}-?[0-9]\b"
         rf"|[A-G]{_SIGN}[0-8]?[ \t]*[(\[:?-]?[ \t]*{_DURATION}"
-        rf"|[A-G]{_SIGN}[0-8]?[ \t]*(?:[(\[][ \t]*[0-9]|(?:[:?-]|for)?[ \t]*[0-9][0-9./]*[ \t]*beat)"
+        rf"|[A-G]{_SIGN}[0-8]?[ \t]*(?:[(\[][ \t]*\d|(?:[:?-]|for)?[ \t]*\d[\d./]*[ \t]*beat)"
     )
     reach: ClassVar[int] = _NEAR + 400  # and the tempo stated near the notes
 
