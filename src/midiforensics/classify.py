@@ -34,7 +34,7 @@ SIGNATURES: tuple[tuple[bytes, str], ...] = (
     *KNOWN_BINARY,
 )
 _CONTAINERS = frozenset(h.name for h in BYTES_HANDLERS if h.container)
-_CONTAINER_MAGIC = tuple(m for m, kind in SIGNATURES if kind in _CONTAINERS)
+_CONTAINER_SIGNATURES = tuple((m, kind) for m, kind in SIGNATURES if kind in _CONTAINERS)
 # the bytes handlers that find extents of their format (the others find none)
 _CARVERS = tuple(h for h in BYTES_HANDLERS if type(h).extents is not Handler.extents)
 # A payload (or an input file) starting with one of these is binary, not text.
@@ -120,12 +120,11 @@ def drop_lost(data: bytes, lost: Sequence[tuple[int, int]]) -> bytes:
 def split(data: bytes, lost: Sequence[tuple[int, int]] = ()) -> list[Piece]:
     """Segments of ``data``: the handlers' extents, and the gaps classified by signature or
     content."""
-    if data.startswith(_CONTAINER_MAGIC):
-        for magic, kind in SIGNATURES:
-            if data.startswith(magic) and kind in _CONTAINERS:
-                # a container's compressed bytes may hold anything ("MThd" included): its
-                # members are read by its handler, not carved out of it
-                return [Piece(0, len(data), kind, 0.95)]
+    for magic, kind in _CONTAINER_SIGNATURES:
+        if data.startswith(magic):
+            # a container's compressed bytes may hold anything ("MThd" included): its members
+            # are read by its handler, not carved out of it
+            return [Piece(0, len(data), kind, 0.95)]
     pieces: list[Piece] = []
     pos = 0
     for s, e, kind in _extents(data):
