@@ -17,7 +17,6 @@ from .formats import TEXT_HANDLERS
 from .formats.base import Handler, MusicResult
 from .gate import BLANK_LINE, GROW, Region, present, regions
 from .locate import FINDERS, Finder, Run, drop_prefix, glued_prefix, join_runs
-from .report.locator import Locator
 from .report.models import Problem, Repair, Span
 from .work import Context, PayloadTask, PieceOut, Stage, TextTask, with_inherited_loss
 
@@ -283,7 +282,7 @@ def _encoded(task: TextTask, run: Run, ctx: Context) -> Stage:
     run, before, after = _locate_repairs(task, run)
     span = span_of(task, run.start, run.end, run.encoding, run.truncated)
     yield span
-    where = Locator(task.chain).text(span.line, span.col)  # task.where(run.start), counted once
+    where = task.where(run.start)
     repairs: list[Repair] = []
     lost: tuple[tuple[int, int], ...] = ()
     quick = None if ctx.repair else _strict_base64(run)
